@@ -1,0 +1,10 @@
+"""The JSON API at /api/ (schema at /api/openapi.json). Each app contributes a router."""
+
+from ninja import NinjaAPI
+
+api = NinjaAPI(
+    title="Sifang API",
+    version="1.0.0",
+    description="四方议事厅 JSON API: proposals, polls, ballots and resolutions.",
+    urls_namespace="api",
+)

@@ -1,0 +1,16 @@
+"""Load the demo community. Safe to run again: it updates rather than duplicates."""
+
+from django.core.management.base import BaseCommand
+
+from deliberation import demo as deliberation_demo
+from meetings import demo as meetings_demo
+
+
+class Command(BaseCommand):
+    help = "Load the demo community (民主村社区) with its roster, accounts, proposals and meeting."
+
+    def handle(self, *args: object, **options: object) -> None:
+        community = deliberation_demo.seed_community()
+        proposals = deliberation_demo.seed_proposals(community)
+        meetings_demo.seed_meetings(community, proposals)
+        self.stdout.write(self.style.SUCCESS(f"Demo community ready: {community.name}"))

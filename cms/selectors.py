@@ -1,0 +1,37 @@
+"""Read models for the public site, built from each app's selectors."""
+
+from dataclasses import dataclass, field
+
+from deliberation import selectors as deliberation_selectors
+from deliberation.models import Community
+
+
+@dataclass
+class CommunityOverview:
+    community: Community
+    open_proposals: list = field(default_factory=list)
+    upcoming_meetings: list = field(default_factory=list)
+    recent_resolutions: list = field(default_factory=list)
+
+
+def home_overview(limit: int = 5) -> list[CommunityOverview]:
+    """Each community with a few open proposals, upcoming meetings and recent resolutions."""
+    from meetings import selectors as meeting_selectors
+
+    overviews = []
+    for community in Community.objects.order_by("name"):
+        overviews.append(
+            CommunityOverview(
+                community=community,
+                open_proposals=deliberation_selectors.proposals_open_public(
+                    community=community, limit=limit
+                ),
+                upcoming_meetings=meeting_selectors.meetings_upcoming(
+                    community=community, limit=limit
+                ),
+                recent_resolutions=deliberation_selectors.resolutions_recent(
+                    community=community, limit=limit
+                ),
+            )
+        )
+    return overviews

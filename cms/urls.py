@@ -1,0 +1,16 @@
+"""Public routes that render the domain (DESIGN.md "Public URLs")."""
+
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("elder-mode/", views.elder_mode_toggle, name="elder-mode"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(template_name="cms/login.html"),
+        name="login",
+    ),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+]

@@ -1,0 +1,261 @@
+"""The demo community, modelled on the 民主村社区 case. Idempotent: keyed on natural keys."""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import transaction
+
+from .models import (
+    Building,
+    Category,
+    Channel,
+    Community,
+    Member,
+    Ownership,
+    Party,
+    Proposal,
+    ProposalOption,
+    SharingRule,
+    Unit,
+    User,
+)
+
+DEMO_SLUG = "minzhucun"
+DEMO_PASSWORD = "sifang-demo-2026"  # noqa: S105
+
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程"
+GIVEN = [
+    "秀英",
+    "桂英",
+    "建国",
+    "国华",
+    "淑珍",
+    "志强",
+    "丽华",
+    "海燕",
+    "德明",
+    "玉兰",
+    "春生",
+    "明",
+]
+
+
+@dataclass(frozen=True)
+class StaffAccount:
+    username: str
+    display_name: str
+    party: str
+    organisation: str
+    title: str
+
+
+STAFF = [
+    StaffAccount("resident-rep", "周秀英", Party.RESIDENT, "居民代表", "楼栋长"),
+    StaffAccount("property", "林建国", Party.PROPERTY, "安居物业服务有限公司", "项目经理"),
+    StaffAccount("committee", "陈丽华", Party.COMMITTEE, "民主村社区居委会", "主任"),
+    StaffAccount("department", "郑志强", Party.DEPARTMENT, "街道城市管理办公室", "科员"),
+]
+
+
+def roster_rows() -> list[dict[str, str]]:
+    """About 120 units in 5 buildings; co-owned units, people with several units, unsold units."""
+    rows: list[dict[str, str]] = []
+    person = 0
+    for b in range(1, 6):
+        building = f"{b}号楼"
+        for floor in range(1, 7):
+            for door in range(1, 5):
+                number = f"{floor}0{door}"
+                area = Decimal("58.30") + Decimal(door * 7) + Decimal(b) + Decimal("0.45")
+                if b == 5 and floor == 6:
+                    rows.append(
+                        {
+                            "building": building,
+                            "unit": number,
+                            "area_m2": str(area),
+                            "owner_name": "",
+                            "phone": "",
+                            "unsold": "1",
+                        }
+                    )
+                    continue
+                person += 1
+                # Every 17th person also owns the next unit: one owner, several units.
+                owner_index = person - 1 if person % 17 == 0 else person
+                name = SURNAMES[owner_index % len(SURNAMES)] + GIVEN[owner_index % len(GIVEN)]
+                phone = f"139{owner_index:08d}"
+                rows.append(
+                    {
+                        "building": building,
+                        "unit": number,
+                        "area_m2": str(area),
+                        "owner_name": name,
+                        "phone": phone,
+                        "unsold": "",
+                    }
+                )
+                if person % 9 == 0:  # a co-owner (spouse) on the same unit
+                    co = owner_index + 500
+                    rows.append(
+                        {
+                            "building": building,
+                            "unit": number,
+                            "area_m2": str(area),
+                            "owner_name": SURNAMES[co % len(SURNAMES)]
+                            + GIVEN[(co + 3) % len(GIVEN)],
+                            "phone": f"138{co:08d}",
+                            "unsold": "",
+                        }
+                    )
+    return rows
+
+
+@transaction.atomic
+def seed_community() -> Community:
+    community, _ = Community.objects.update_or_create(
+        slug=DEMO_SLUG,
+        defaults={
+            "name": "民主村社区",
+            "district": "示范街道",
+            "description": (
+                "建于上世纪九十年代的老旧小区，五栋楼，居民、物业、居委会和职能部门四方共议。"
+            ),
+        },
+    )
+    for row in roster_rows():
+        building, _ = Building.objects.get_or_create(
+            community=community, name=row["building"], defaults={"floors": 6}
+        )
+        unit, _ = Unit.objects.update_or_create(
+            building=building,
+            number=row["unit"],
+            defaults={
+                "floor": int(row["unit"][0]),
+                "area_m2": Decimal(row["area_m2"]),
+                "unsold": row["unsold"] == "1",
+            },
+        )
+        if not row["owner_name"]:
+            continue
+        user, _ = User.objects.get_or_create(
+            phone=row["phone"],
+            defaults={"username": f"p{row['phone']}", "display_name": row["owner_name"]},
+        )
+        member, _ = Member.objects.get_or_create(
+            community=community, user=user, defaults={"party": Party.RESIDENT, "verified": True}
+        )
+        Ownership.objects.get_or_create(unit=unit, member=member)
+    for account in STAFF:
+        user, created = User.objects.get_or_create(
+            username=account.username, defaults={"display_name": account.display_name}
+        )
+        if created:
+            user.set_password(DEMO_PASSWORD)
+            user.save()
+        Member.objects.update_or_create(
+            community=community,
+            user=user,
+            defaults={
+                "party": account.party,
+                "organisation": account.organisation,
+                "title": account.title,
+                "is_council_member": True,
+                "verified": True,
+            },
+        )
+    return community
+
+
+def _member(community: Community, username: str) -> Member:
+    return Member.objects.get(community=community, user__username=username)
+
+
+@transaction.atomic
+def seed_proposals(community: Community) -> list[Proposal]:
+    property_staff = _member(community, "property")
+    committee = _member(community, "committee")
+    department = _member(community, "department")
+    resident = Member.objects.filter(community=community, party=Party.RESIDENT).order_by("pk")[0]
+    specs = [
+        dict(
+            title="小区停车管理方案(三选一)",
+            author=property_staff,
+            party=Party.PROPERTY,
+            category=Category.PARKING,
+            channel=Channel.ONLINE,
+            location="小区主干道及中心花园周边",
+            body="小区车位不足，夜间乱停影响消防通道。物业提出三个停车管理方案供业主共同决定。",
+        ),
+        dict(
+            title="在3号楼北侧加装电动自行车充电桩",
+            author=resident,
+            party=Party.RESIDENT,
+            category=Category.CHARGING,
+            channel=Channel.HOTLINE,
+            location="3号楼北侧空地",
+            entered_by=committee.user,
+            body="居民来电反映：电动自行车在楼道充电有火灾隐患，希望在3号楼北侧集中安装充电桩。",
+        ),
+        dict(
+            title="沿街围墙改为通透式栏杆",
+            author=committee,
+            party=Party.COMMITTEE,
+            category=Category.RENOVATION,
+            channel=Channel.MEETING,
+            location="小区南侧沿街围墙",
+            body="南侧围墙老化、遮挡视线，建议改为通透式栏杆，改善采光和安全。",
+        ),
+        dict(
+            title="架空线缆入地整治",
+            author=department,
+            party=Party.DEPARTMENT,
+            category=Category.SAFETY,
+            channel=Channel.ONLINE,
+            location="1至5号楼之间",
+            body="楼间架空的通信和电力线缆杂乱，存在安全隐患，建议结合老旧小区改造统一入地。",
+        ),
+    ]
+    proposals = []
+    for spec in specs:
+        proposal, _ = Proposal.objects.update_or_create(
+            community=community, title=spec.pop("title"), defaults=spec
+        )
+        proposals.append(proposal)
+    parking = proposals[0]
+    plans = [
+        (
+            "方案一：划线停车、按月收费",
+            Decimal("36000"),
+            SharingRule.AREA,
+            "车位清晰，收费用于维护",
+            "需收取停车费",
+        ),
+        (
+            "方案二：错时共享周边单位车位",
+            Decimal("8000"),
+            SharingRule.EQUAL,
+            "费用最低，不占绿地",
+            "夜间需步行到周边单位",
+        ),
+        (
+            "方案三：改造中心花园为立体停车",
+            Decimal("480000"),
+            SharingRule.PARTY,
+            "车位最多",
+            "占用绿地，费用高，需业主共同决定",
+        ),
+    ]
+    for order, (title, cost, rule, pros, cons) in enumerate(plans):
+        ProposalOption.objects.update_or_create(
+            proposal=parking,
+            title=title,
+            defaults={
+                "cost_estimate": cost,
+                "sharing_rule": rule,
+                "paying_party": Party.PROPERTY if rule == SharingRule.PARTY else "",
+                "pros": pros,
+                "cons": cons,
+                "sort_order": order,
+            },
+        )
+    return proposals

@@ -1,0 +1,20 @@
+"""Shared fixtures. Backends come from the environment (DATABASE_URL, REDIS_URL)."""
+
+import pytest
+from django.conf import settings
+
+
+@pytest.fixture(autouse=True)
+def _media_root(tmp_path, settings):
+    """Keep uploads of each test in its own folder."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def uses_postgres() -> bool:
+    return settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+
+
+@pytest.fixture
+def uses_redis() -> bool:
+    return bool(settings.REDIS_URL)

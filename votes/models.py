@@ -1,0 +1,166 @@
+"""Polls, options and ballots (the django-polls vocabulary, owned here; see DESIGN.md)."""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from deliberation.models import Community, Proposal, ProposalOption, Resolution
+
+
+class Kind(models.TextChoices):
+    DELIBERATIVE = "deliberative", _("议事会表决")
+    OWNERS = "owners", _("业主共同决定")
+
+
+class Electorate(models.TextChoices):
+    OWNERS = "owners", _("业主(按专有部分)")
+    RESIDENTS = "residents", _("居民(一人一票)")
+    ATTENDEES = "attendees", _("到会人员")
+    MEMBERS = "members", _("议事会成员")
+
+
+class Method(models.TextChoices):
+    SINGLE = "single", _("单选")
+    APPROVAL = "approval", _("多选(认可投票)")
+    YESNO = "yesno", _("赞成/反对/弃权")
+    RANKED = "ranked", _("排序复选(即时决选)")
+
+
+class Rule(models.TextChoices):
+    PLURALITY = "plurality", _("相对多数")
+    MAJORITY = "majority", _("多数(按设定比例)")
+    OWNERS_ORDINARY = "owners_ordinary", _("业主共同决定一般事项(双过半)")
+    OWNERS_SPECIAL = "owners_special", _("业主共同决定重大事项(双四分之三)")
+
+
+class Secrecy(models.TextChoices):
+    NAMED = "named", _("实名")
+    SECRET = "secret", _("不记名")
+
+
+class PollStatus(models.TextChoices):
+    DRAFT = "draft", _("未开始")
+    OPEN = "open", _("表决中")
+    CLOSED = "closed", _("已截止(公示中)")
+    FINAL = "final", _("最终结果")
+
+
+class Poll(models.Model):
+    """A vote. Rule and electorate denominators freeze when it opens."""
+
+    community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="polls")
+    proposal = models.ForeignKey(
+        Proposal, on_delete=models.CASCADE, null=True, blank=True, related_name="polls"
+    )
+    question = models.CharField(_("表决事项"), max_length=200)
+    kind = models.CharField(_("类型"), max_length=14, choices=Kind.choices)
+    electorate = models.CharField(_("表决范围"), max_length=10, choices=Electorate.choices)
+    method = models.CharField(_("表决方式"), max_length=10, choices=Method.choices)
+    rule = models.CharField(_("通过规则"), max_length=16, choices=Rule.choices)
+    # ``majority``: approving share of participating ballots must exceed num/den (or reach it
+    # when ``majority_inclusive``).
+    majority_numerator = models.PositiveSmallIntegerField(default=1)
+    majority_denominator = models.PositiveSmallIntegerField(default=2)
+    majority_inclusive = models.BooleanField(default=False)
+    secrecy = models.CharField(
+        _("记名方式"), max_length=8, choices=Secrecy.choices, default=Secrecy.NAMED
+    )
+    opens_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
+    closes_at = models.DateTimeField(_("截止时间"), null=True, blank=True)
+    show_running_tally = models.BooleanField(_("表决中显示实时计票"), default=False)
+    status = models.CharField(
+        _("状态"), max_length=8, choices=PollStatus.choices, default=PollStatus.DRAFT
+    )
+    # Frozen at open: the electorate (voters with headcount and area) and its totals.
+    frozen_electorate = models.JSONField(default=list, blank=True)
+    total_headcount = models.PositiveIntegerField(null=True, blank=True)
+    total_area = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    opened_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    objection_until = models.DateTimeField(null=True, blank=True)
+    finalised_at = models.DateTimeField(null=True, blank=True)
+    chain_head = models.CharField(max_length=64, blank=True)
+    result = models.JSONField(null=True, blank=True)
+    resolution = models.ForeignKey(
+        Resolution, on_delete=models.SET_NULL, null=True, blank=True, related_name="polls"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("表决")
+        verbose_name_plural = _("表决")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.question
+
+
+class Option(models.Model):
+    poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="options")
+    label = models.CharField(_("选项"), max_length=120)
+    proposal_option = models.ForeignKey(
+        ProposalOption, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # For yes/no polls: which option means approval, against, abstention.
+    meaning = models.CharField(max_length=8, blank=True)
+    sort_order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["sort_order", "pk"]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class BallotChannel(models.TextChoices):
+    ONLINE = "online", _("网上")
+    PAPER = "paper", _("纸质票(工作人员录入)")
+    PROXY = "proxy", _("委托代投(工作人员录入)")
+    IN_PERSON = "in_person", _("现场")
+
+
+class Ballot(models.Model):
+    """One voter's choice. ``voter_key`` is null for secret polls (see ``Participation``)."""
+
+    poll = models.ForeignKey(Poll, on_delete=models.PROTECT, related_name="ballots")
+    voter_key = models.CharField(max_length=40, null=True, blank=True)
+    choice = models.JSONField()
+    headcount = models.PositiveSmallIntegerField(default=1)
+    area = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    channel = models.CharField(max_length=10, choices=BallotChannel.choices)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    seq = models.PositiveIntegerField()
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+    receipt = models.CharField(max_length=24)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["poll", "voter_key"], name="ballot_one_per_voter"),
+            models.UniqueConstraint(fields=["poll", "seq"], name="ballot_chain_position"),
+        ]
+
+
+class Participation(models.Model):
+    """Who took part (for secret polls, kept apart from what was chosen; for named polls too)."""
+
+    poll = models.ForeignKey(Poll, on_delete=models.PROTECT, related_name="participations")
+    voter_key = models.CharField(max_length=40)
+    voter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    channel = models.CharField(max_length=10, choices=BallotChannel.choices)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    proxy_note = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["poll", "voter_key"], name="participation_once")
+        ]
