@@ -1,12 +1,12 @@
-"""Public routes that render the domain (DESIGN.md "Public URLs")."""
+"""Public routes that render the domain (DESIGN.md "Public URLs"). One list per area."""
 
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import views
+from .views import site
 
 urlpatterns = [
-    path("elder-mode/", views.elder_mode_toggle, name="elder-mode"),
+    path("elder-mode/", site.elder_mode_toggle, name="elder-mode"),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(template_name="cms/login.html"),

@@ -2,7 +2,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from .context_processors import ELDER_COOKIE
+from cms.context_processors import ELDER_COOKIE
 
 
 @require_POST

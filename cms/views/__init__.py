@@ -1,0 +1,1 @@
+"""Public views, one module per area (site, proposals, polls, meetings, resolutions)."""
