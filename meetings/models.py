@@ -131,3 +131,7 @@ class PartyPosition(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["item", "party"], name="position_once_per_party")
         ]
+
+
+# Rendered documents (minutes, notices) live in their own module; import them so Django sees them.
+from .documents import MinutesRecord, Notice, NoticeKind, RenderStatus  # noqa: E402, F401
