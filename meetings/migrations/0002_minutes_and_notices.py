@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('deliberation', '0002_initial'),
         ('meetings', '0001_initial'),
-        ('votes', '0002_casting_chain_events'),
+        ('votes', '0001_initial'),
         ('wagtaildocs', '0014_alter_document_file_size'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
