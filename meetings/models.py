@@ -30,10 +30,15 @@ class Meeting(models.Model):
     current_item = models.ForeignKey(
         "AgendaItem", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # Shown at the door; attendees type it to check themselves in (self check-in).
     checkin_code = models.CharField(_("签到码"), max_length=8, blank=True)
     # Grows with every state change; clients drop anything older than what they hold.
     seq = models.PositiveBigIntegerField(default=0)
+    opened_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         verbose_name = _("议事会")
@@ -42,6 +47,16 @@ class Meeting(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def speech_seconds(self) -> int:
+        """Per-speech time limit, from the community's rules of procedure."""
+        return self.community.speech_seconds
+
+    @property
+    def speeches_per_item(self) -> int:
+        """How many times one person may speak on one agenda item."""
+        return self.community.speeches_per_item
 
 
 class AgendaItem(models.Model):
@@ -56,6 +71,8 @@ class AgendaItem(models.Model):
     sort_order = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
+        verbose_name = _("议程")
+        verbose_name_plural = _("议程")
         ordering = ["sort_order", "pk"]
 
     def __str__(self) -> str:
@@ -97,6 +114,19 @@ class SpeakerRequest(models.Model):
 
     class Meta:
         ordering = ["requested_at", "pk"]
+        constraints = [
+            # One person on the floor per item, and one open request per person per item.
+            models.UniqueConstraint(
+                fields=["item"],
+                condition=models.Q(status="speaking"),
+                name="speaker_one_speaking_per_item",
+            ),
+            models.UniqueConstraint(
+                fields=["item", "member"],
+                condition=models.Q(status="waiting"),
+                name="speaker_one_waiting_per_member",
+            ),
+        ]
 
 
 class Note(models.Model):
