@@ -1,5 +1,7 @@
 """Polls, options and ballots (the django-polls vocabulary, owned here; see DESIGN.md)."""
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -79,7 +81,18 @@ class Poll(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)
     objection_until = models.DateTimeField(null=True, blank=True)
     finalised_at = models.DateTimeField(null=True, blank=True)
+    # Attendees' polls: the user ids the caller (a meeting) declares eligible; votes never
+    # imports meetings, so the list is handed in and frozen at open.
+    eligible_user_ids = models.JSONField(default=list, blank=True)
+    # Whether the final verdict moves the proposal to decided / not_adopted.
+    decides_proposal = models.BooleanField(_("表决结果决定议题"), default=False)
+    # Frozen at open: rule, method, majority share, kind, electorate, secrecy, option ids, the
+    # community's deeming setting. Counting reads this, never the editable fields above.
+    frozen_spec = models.JSONField(default=dict, blank=True)
+    # Last chain position handed out and its hash; both move only under the poll's row lock.
+    ballot_seq = models.PositiveIntegerField(default=0)
     chain_head = models.CharField(max_length=64, blank=True)
+    preliminary_result = models.JSONField(null=True, blank=True)
     result = models.JSONField(null=True, blank=True)
     resolution = models.ForeignKey(
         Resolution, on_delete=models.SET_NULL, null=True, blank=True, related_name="polls"
@@ -123,16 +136,20 @@ class BallotChannel(models.TextChoices):
 
 
 class Ballot(models.Model):
-    """One voter's choice. ``voter_key`` is null for secret polls (see ``Participation``)."""
+    """One voter's choice, one link of the poll's hash chain.
+
+    For secret polls ``voter_key``, ``channel`` and ``entered_by`` stay empty: who took part is
+    in ``Participation`` only, and nothing links the two (see ``votes/services.py``).
+    """
 
     poll = models.ForeignKey(Poll, on_delete=models.PROTECT, related_name="ballots")
     voter_key = models.CharField(max_length=40, null=True, blank=True)
     choice = models.JSONField()
-    headcount = models.PositiveSmallIntegerField(default=1)
+    headcount = models.PositiveIntegerField(default=1)
     area = models.DecimalField(max_digits=12, decimal_places=2, default=0)
-    channel = models.CharField(max_length=10, choices=BallotChannel.choices)
+    channel = models.CharField(max_length=10, choices=BallotChannel.choices, blank=True)
     entered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     seq = models.PositiveIntegerField()
     prev_hash = models.CharField(max_length=64)
@@ -140,6 +157,7 @@ class Ballot(models.Model):
     receipt = models.CharField(max_length=24)
 
     class Meta:
+        ordering = ["poll", "seq"]
         constraints = [
             models.UniqueConstraint(fields=["poll", "voter_key"], name="ballot_one_per_voter"),
             models.UniqueConstraint(fields=["poll", "seq"], name="ballot_chain_position"),
@@ -147,8 +165,14 @@ class Ballot(models.Model):
 
 
 class Participation(models.Model):
-    """Who took part (for secret polls, kept apart from what was chosen; for named polls too)."""
+    """Who took part (for secret polls, kept apart from what was chosen; for named polls too).
 
+    No timestamp and a random primary key: neither reveals the order of casting, so a row
+    cannot be matched to a ballot's chain position. The unique constraint is the one-vote guard
+    for secret polls.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     poll = models.ForeignKey(Poll, on_delete=models.PROTECT, related_name="participations")
     voter_key = models.CharField(max_length=40)
     voter = models.ForeignKey(
@@ -161,6 +185,55 @@ class Participation(models.Model):
     proxy_note = models.TextField(blank=True)
 
     class Meta:
+        ordering = ["poll", "voter_key"]
         constraints = [
             models.UniqueConstraint(fields=["poll", "voter_key"], name="participation_once")
         ]
+
+
+class ProxyAuthorisation(models.Model):
+    """A principal's written authorisation (授权委托书) for one poll.
+
+    Once recorded, the principal cannot vote themself; staff enter the proxy's ballot.
+    """
+
+    poll = models.ForeignKey(Poll, on_delete=models.PROTECT, related_name="proxies")
+    voter_key = models.CharField(max_length=40)
+    proxy_name = models.CharField(_("受托人"), max_length=60, blank=True)
+    note = models.TextField(_("授权说明"))
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("委托授权")
+        verbose_name_plural = _("委托授权")
+        constraints = [
+            models.UniqueConstraint(fields=["poll", "voter_key"], name="proxy_once_per_voter")
+        ]
+
+
+class PollEventKind(models.TextChoices):
+    CREATED = "created", _("创建")
+    OPENED = "opened", _("开始表决(公布基数)")
+    EXTENDED = "extended", _("延长表决期")
+    CLOSED = "closed", _("截止(公布初步结果)")
+    FINALISED = "finalised", _("公布最终结果")
+    NOTE = "note", _("说明")
+
+
+class PollEvent(models.Model):
+    """The poll's public log: opening, extensions, preliminary and final results."""
+
+    poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=10, choices=PollEventKind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    note = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["at", "pk"]

@@ -1,0 +1,36 @@
+"""Named errors of the votes app. Callers map ``.code`` to their own error frames."""
+
+from django.utils.translation import gettext_lazy as _
+
+REFUSAL_MESSAGES = {
+    "not_eligible": _("您不在本次表决的范围内"),
+    "already_voted": _("本户(本人)已经投过票"),
+    "poll_closed": _("表决已截止"),
+    "poll_not_open": _("表决尚未开始"),
+    "bad_request": _("选票内容不正确"),
+    "delegated": _("您已委托他人代为表决，不能再自行投票"),
+    "wrong_option": _("所选选项不属于本次表决"),
+}
+
+
+class VoteRefused(Exception):
+    """A ballot was refused. ``code`` is one of ``REFUSAL_MESSAGES``."""
+
+    def __init__(self, code: str, message: str = "") -> None:
+        if code not in REFUSAL_MESSAGES:
+            raise ValueError(f"unknown refusal code {code!r}")
+        self.code = code
+        self.message = message or str(REFUSAL_MESSAGES[code])
+        super().__init__(f"{code}: {self.message}")
+
+
+class PollStateError(Exception):
+    """A lifecycle step that the poll's current status does not allow."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+        super().__init__(message)
+
+
+class PollFrozen(PollStateError):
+    """A change to the rule, electorate or options after the poll opened."""
