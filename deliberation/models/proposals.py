@@ -3,7 +3,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from wagtail.models import DraftStateMixin, LockableMixin, RevisionMixin, WorkflowMixin
 
-from .communities import Community, Member, Party
+from .communities import Building, Community, Member, Party
 
 
 class Channel(models.TextChoices):
@@ -90,14 +90,48 @@ class Proposal(WorkflowMixin, DraftStateMixin, LockableMixin, RevisionMixin, mod
     submitted_at = models.DateTimeField(_("提交时间"), auto_now_add=True)
     responded_at = models.DateTimeField(_("首次答复时间"), null=True, blank=True)
 
+    # What a revision carries: the text the author wrote, which moderators approve. Everything
+    # else (status, triage fields, who and where) lives on the row only, so publishing an older
+    # revision never rolls a triage decision back.
+    REVISION_FIELDS = ("title", "body", "location", "show_full_name")
+
     class Meta:
         verbose_name = _("议题")
         verbose_name_plural = _("议题")
         ordering = ["-submitted_at"]
-        indexes = [models.Index(fields=["community", "status", "-submitted_at"])]
+        indexes = [
+            models.Index(fields=["community", "status", "-submitted_at"]),
+            models.Index(fields=["community", "live", "-submitted_at"], name="proposal_public"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(status="merged") | models.Q(merged_into__isnull=False),
+                name="proposal_merged_has_target",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="answered") | ~models.Q(answer=""),
+                name="proposal_answered_has_answer",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="rejected") | ~models.Q(reject_reason=""),
+                name="proposal_rejected_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(merged_into=models.F("pk")),
+                name="proposal_not_merged_into_itself",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.title
+
+    def with_content_json(self, content):  # type: ignore[no-untyped-def]
+        """A revision's text applied onto this row; the row keeps all non-revision fields."""
+        obj = super().with_content_json(content)
+        for field in self._meta.concrete_fields:
+            if field.attname not in self.REVISION_FIELDS and field.name not in self.REVISION_FIELDS:
+                setattr(obj, field.attname, getattr(self, field.attname))
+        return obj
 
 
 class ProposalPhoto(models.Model):
@@ -131,6 +165,15 @@ class ProposalOption(models.Model):
         _("费用分摊方式"), max_length=8, choices=SharingRule.choices, blank=True
     )
     paying_party = models.CharField(_("承担方"), max_length=12, choices=Party.choices, blank=True)
+    # The units that share the cost: one building (a lift), or the whole community when blank.
+    scope_building = models.ForeignKey(
+        Building,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("分摊范围(楼栋)"),
+    )
     pros = models.TextField(_("优点"), blank=True)
     cons = models.TextField(_("缺点"), blank=True)
     image = models.ImageField(_("示意图"), upload_to="options/%Y/%m/", blank=True)
@@ -159,6 +202,7 @@ class ProposalTransition(models.Model):
 
     class Meta:
         ordering = ["at", "pk"]
+        indexes = [models.Index(fields=["proposal", "at"])]
 
 
 class Second(models.Model):
