@@ -1,0 +1,412 @@
+"""The minutes context: everything the minutes template prints, read in a fixed number of queries.
+
+The context is plain data (strings, numbers, lists, dicts) with no model instances, so the
+template has no logic and no lazy queries, and the same meeting always gives the same context.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Prefetch
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from deliberation.display import public_name
+from deliberation.models import Member, Party, Resolution
+from votes.models import BallotChannel, Option, Poll
+
+from ..models import (
+    AgendaItem,
+    Attendance,
+    Meeting,
+    Note,
+    PartyPosition,
+    SpeakerRequest,
+    SpeakerStatus,
+)
+
+PARTY_ORDER = [Party.RESIDENT, Party.PROPERTY, Party.COMMITTEE, Party.DEPARTMENT]
+
+
+def public_url(path: str) -> str:
+    """An absolute URL on the public site (``SITE_URL``) for QR codes and links."""
+    return settings.SITE_URL.rstrip("/") + path
+
+
+def meeting_public_path(meeting: Meeting) -> str:
+    return f"/{meeting.community.slug}/meetings/{meeting.pk}/"
+
+
+def format_datetime(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    return date_format(timezone.localtime(value), "DATETIME_FORMAT")
+
+
+def format_date(value: date | datetime | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = timezone.localtime(value).date()
+    return date_format(value, "DATE_FORMAT")
+
+
+def format_area(value: Any) -> str:
+    """Square metres with two decimals, as registered (0.01 m²)."""
+    if value in (None, ""):
+        return ""
+    try:
+        amount = Decimal(str(value)).quantize(Decimal("0.01"))
+    except (InvalidOperation, ValueError):
+        return str(value)
+    return _("%(area)s ㎡") % {"area": f"{amount:,.2f}"}
+
+
+def member_public_name(member: Member) -> str:
+    """A member's name as printed on public documents.
+
+    Staff of the property company, the committee and departments, and council members appear in
+    full; other residents masked (张*英) unless they chose to show their full name.
+    """
+    name = str(member.user)
+    if member.party != Party.RESIDENT or member.is_council_member:
+        return name
+    return public_name(name, show_full_name=member.show_full_name)
+
+
+def member_label(member: Member) -> str:
+    """Name with organisation and title where known, e.g. "李华(幸福物业·项目经理)"."""
+    name = member_public_name(member)
+    extra = "·".join(part for part in (member.organisation, member.title) if part)
+    return f"{name}({extra})" if extra else name
+
+
+# ---------------------------------------------------------------------------------------------
+# Poll results: ``poll.result`` is the JSON of ``votes.counting.Result.to_dict()``.
+
+CHANNEL_LABELS = dict(BallotChannel.choices)
+
+VERDICT_LABELS = {
+    "passed": gettext_lazy("通过"),
+    "failed": gettext_lazy("未通过"),
+    "no_verdict": gettext_lazy("未达参与表决要求,不作结论"),
+    "undecided": gettext_lazy("未决(票数相同或未产生多数)"),
+}
+
+
+def _first(data: dict, *keys: str, default: Any = None) -> Any:
+    for key in keys:
+        if isinstance(data, dict) and data.get(key) not in (None, ""):
+            return data[key]
+    return default
+
+
+def _share_text(value: Any) -> str:
+    """A share as printed: the display percent when given, else the exact fraction."""
+    if value in (None, ""):
+        return ""
+    if isinstance(value, dict):
+        percent = _first(value, "percent", "display", "pct")
+        fraction = _first(value, "fraction", "exact", "value")
+        if percent not in (None, "") and fraction not in (None, ""):
+            percent_text = str(percent)
+            if not percent_text.endswith("%"):
+                percent_text += "%"
+            return f"{percent_text}({fraction})"
+        return str(percent if percent not in (None, "") else fraction or "")
+    return str(value)
+
+
+def result_view(result: dict | None, options: list[Option]) -> dict | None:
+    """Normalise a stored poll result into rows and lines the templates print.
+
+    Returns None when the poll has no stored result yet.
+    """
+    if not result:
+        return None
+    labels = {str(option.pk): option.label for option in options}
+    raw_rows = _first(result, "options", "counts", "tally", default=[])
+    if isinstance(raw_rows, dict):
+        raw_rows = [
+            {"id": key, **(value if isinstance(value, dict) else {"headcount": value})}
+            for key, value in raw_rows.items()
+        ]
+    winners_raw = _first(result, "winners", "winner_ids", "winner", default=[])
+    if not isinstance(winners_raw, list | tuple):
+        winners_raw = [winners_raw]
+    winners = {str(winner) for winner in winners_raw if winner is not None}
+    rows = []
+    for raw in raw_rows:
+        option_id = str(_first(raw, "id", "option", "option_id", default=""))
+        rows.append(
+            {
+                "label": _first(raw, "label", default=labels.get(option_id, option_id)),
+                "headcount": _first(raw, "headcount", "count", "votes", default=0),
+                "area": format_area(_first(raw, "area")),
+                "headcount_share": _share_text(_first(raw, "headcount_share", "share")),
+                "area_share": _share_text(_first(raw, "area_share")),
+                "winner": option_id in winners,
+            }
+        )
+    participating = _first(result, "participating", "participation", default={}) or {}
+    electorate = _first(result, "electorate", "totals", default={}) or {}
+    shares = _first(result, "shares", default={}) or {}
+    verdict = str(_first(result, "verdict", default="undecided"))
+    channels_raw = _first(result, "by_channel", default={}) or {}
+    by_channel = (
+        [
+            {"channel": str(CHANNEL_LABELS.get(key, key)), "count": value}
+            for key, value in sorted(channels_raw.items())
+        ]
+        if isinstance(channels_raw, dict)
+        else list(channels_raw)
+    )
+    rounds = _first(result, "rounds", default=[]) or []
+    deemed = _first(result, "deemed")
+    return {
+        "rows": rows,
+        "electorate_headcount": _first(
+            result,
+            "electorate_headcount",
+            "total_headcount",
+            default=_first(electorate, "headcount"),
+        ),
+        "electorate_area": format_area(
+            _first(result, "electorate_area", "total_area", default=_first(electorate, "area"))
+        ),
+        "participating_headcount": _first(
+            result,
+            "participating_headcount",
+            "ballots",
+            default=_first(participating, "headcount", "count"),
+        ),
+        "participating_area": format_area(
+            _first(result, "participating_area", default=_first(participating, "area"))
+        ),
+        "participation_headcount_share": _share_text(
+            _first(shares, "participation_headcount", "participating_headcount")
+        ),
+        "participation_area_share": _share_text(
+            _first(shares, "participation_area", "participating_area")
+        ),
+        "approval_headcount_share": _share_text(
+            _first(shares, "approval_headcount", "approving_headcount")
+        ),
+        "approval_area_share": _share_text(_first(shares, "approval_area", "approving_area")),
+        "thresholds": [
+            {
+                "label": str(_first(item, "label", "key", default="")),
+                "met": bool(item.get("met")),
+                "text": str(_first(item, "text", default="")),
+            }
+            for item in (_first(result, "thresholds", default=[]) or [])
+            if isinstance(item, dict)
+        ],
+        "verdict": verdict,
+        "verdict_label": str(VERDICT_LABELS.get(verdict, verdict)),
+        "reasons": [str(reason) for reason in (_first(result, "reasons", default=[]) or [])],
+        "by_channel": by_channel,
+        "rounds": rounds,
+        "deemed": deemed,
+    }
+
+
+def poll_view(poll: Poll) -> dict:
+    options = list(poll.options.all())
+    return {
+        "id": poll.pk,
+        "question": poll.question,
+        "kind": poll.get_kind_display(),
+        "electorate": poll.get_electorate_display(),
+        "method": poll.get_method_display(),
+        "rule": poll.get_rule_display(),
+        "rule_code": poll.rule,
+        "secrecy": poll.get_secrecy_display(),
+        "status": poll.get_status_display(),
+        "options": [option.label for option in options],
+        "total_headcount": poll.total_headcount,
+        "total_area": format_area(poll.total_area),
+        "opened_at": format_datetime(poll.opened_at),
+        "closed_at": format_datetime(poll.closed_at),
+        "chain_head": poll.chain_head,
+        "result": result_view(poll.result, options),
+    }
+
+
+def resolution_view(resolution: Resolution | None) -> dict | None:
+    if resolution is None:
+        return None
+    person = resolution.responsible_person
+    return {
+        "id": resolution.pk,
+        "decision": resolution.decision,
+        "adopted_option": resolution.adopted_option.title if resolution.adopted_option else "",
+        "responsible_party": resolution.get_responsible_party_display(),
+        "responsible_person": str(person) if person else "",
+        "deadline": format_date(resolution.deadline),
+        "status": resolution.get_status_display(),
+        "decided_at": format_datetime(resolution.decided_at),
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def _member_prefetch(lookup: str, queryset) -> Prefetch:
+    return Prefetch(lookup, queryset=queryset.select_related("member__user"))
+
+
+def load_meeting(meeting_id: int) -> tuple[Meeting, list[AgendaItem]]:
+    """The meeting and its agenda with all the minutes print, in a fixed number of queries."""
+    meeting = Meeting.objects.select_related("community", "facilitator").get(pk=meeting_id)
+    items = list(
+        AgendaItem.objects.filter(meeting=meeting)
+        .select_related(
+            "proposal__author__user",
+            "poll__resolution__adopted_option",
+            "poll__resolution__responsible_person",
+        )
+        .prefetch_related(
+            "proposal__options",
+            Prefetch("notes", queryset=Note.objects.select_related("author")),
+            _member_prefetch(
+                "speakers",
+                SpeakerRequest.objects.filter(
+                    status__in=[SpeakerStatus.DONE, SpeakerStatus.SPEAKING]
+                ).order_by("started_at", "requested_at", "pk"),
+            ),
+            Prefetch("positions", queryset=PartyPosition.objects.order_by("party")),
+            Prefetch("poll__options", queryset=Option.objects.order_by("sort_order", "pk")),
+        )
+        .order_by("sort_order", "pk")
+    )
+    return meeting, items
+
+
+def _resolutions_by_proposal(items: list[AgendaItem]) -> dict[int, Resolution]:
+    proposal_ids = [item.proposal_id for item in items if item.proposal_id]
+    if not proposal_ids:
+        return {}
+    latest: dict[int, Resolution] = {}
+    for resolution in (
+        Resolution.objects.filter(proposal_id__in=proposal_ids)
+        .select_related("adopted_option", "responsible_person")
+        .order_by("decided_at", "pk")
+    ):
+        latest[resolution.proposal_id] = resolution
+    return latest
+
+
+def _attendance(meeting: Meeting) -> list[dict]:
+    present = (
+        Attendance.objects.filter(meeting=meeting, present=True)
+        .select_related("member__user")
+        .order_by("member__party", "member__organisation", "member__user__username", "pk")
+    )
+    by_party: dict[str, list[str]] = defaultdict(list)
+    for attendance in present:
+        by_party[attendance.member.party].append(member_label(attendance.member))
+    return [
+        {"party": party.label, "count": len(by_party[party.value]), "names": by_party[party.value]}
+        for party in PARTY_ORDER
+    ]
+
+
+def _item_view(number: int, item: AgendaItem, resolutions: dict[int, Resolution]) -> dict:
+    proposal = item.proposal
+    positions = {position.party: position for position in item.positions.all()}
+    resolution = item.poll.resolution if item.poll and item.poll.resolution_id else None
+    if resolution is None and proposal is not None:
+        resolution = resolutions.get(proposal.pk)
+    return {
+        "number": number,
+        "title": item.title,
+        "proposal": (
+            {
+                "title": proposal.title,
+                "body": proposal.body,
+                "party": proposal.get_party_display(),
+                "author": member_public_name(proposal.author),
+                "category": proposal.get_category_display(),
+                "location": proposal.location,
+                "status": proposal.get_status_display(),
+            }
+            if proposal
+            else None
+        ),
+        "options": [
+            {
+                "title": option.title,
+                "description": option.description,
+                "cost_estimate": (
+                    _("%(amount)s 元") % {"amount": f"{option.cost_estimate:,.2f}"}
+                    if option.cost_estimate is not None
+                    else ""
+                ),
+                "sharing_rule": option.get_sharing_rule_display() if option.sharing_rule else "",
+                "pros": option.pros,
+                "cons": option.cons,
+            }
+            for option in (proposal.options.all() if proposal else [])
+        ],
+        "notes": [
+            {"at": format_datetime(note.at), "author": str(note.author), "text": note.text}
+            for note in item.notes.all()
+        ],
+        "speakers": [
+            {
+                "name": member_label(request.member),
+                "party": request.member.get_party_display(),
+                "at": format_datetime(request.started_at),
+            }
+            for request in item.speakers.all()
+        ],
+        "positions": [
+            {
+                "party": party.label,
+                "stance": positions[party.value].get_stance_display()
+                if party.value in positions
+                else _("未表态"),
+                "statement": positions[party.value].statement if party.value in positions else "",
+            }
+            for party in PARTY_ORDER
+        ],
+        "poll": poll_view(item.poll) if item.poll else None,
+        "resolution": resolution_view(resolution),
+    }
+
+
+def minutes_context(meeting_id: int) -> dict:
+    """Everything the minutes print, as plain data; the same meeting gives the same context."""
+    meeting, items = load_meeting(meeting_id)
+    resolutions = _resolutions_by_proposal(items)
+    url = public_url(meeting_public_path(meeting))
+    attendance = _attendance(meeting)
+    return {
+        "community": meeting.community.name,
+        "district": meeting.community.district,
+        "meeting": {
+            "id": meeting.pk,
+            "title": meeting.title,
+            "place": meeting.place,
+            "starts_at": format_datetime(meeting.starts_at),
+            "closed_at": format_datetime(meeting.closed_at),
+            "facilitator": str(meeting.facilitator),
+            "status": meeting.get_status_display(),
+            "is_public": meeting.is_public,
+        },
+        "attendance": attendance,
+        "attendance_total": sum(row["count"] for row in attendance),
+        "items": [
+            _item_view(number, item, resolutions) for number, item in enumerate(items, start=1)
+        ],
+        "signature_parties": [party.label for party in PARTY_ORDER],
+        "public_url": url,
+    }
