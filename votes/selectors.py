@@ -1,0 +1,158 @@
+"""Reads of polls and results that several callers need (pages, API, meetings, commands)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from django.db.models import QuerySet
+
+from deliberation.models import Community, User
+from votes import audit
+from votes.models import (
+    Ballot,
+    Kind,
+    Participation,
+    Poll,
+    PollStatus,
+    Secrecy,
+)
+
+
+def poll_chain_rows(poll: Poll) -> list[audit.ChainRow]:
+    return [
+        audit.ChainRow(*row)
+        for row in Ballot.objects.filter(poll_id=poll.pk)
+        .order_by("seq", "pk")
+        .values_list(
+            "id",
+            "seq",
+            "voter_key",
+            "choice",
+            "headcount",
+            "area",
+            "channel",
+            "entered_by_id",
+            "prev_hash",
+            "hash",
+            "receipt",
+        )
+    ]
+
+
+def poll_chain_problem(poll: Poll) -> audit.ChainProblem | None:
+    """Recompute the poll's ballot chain; the first ballot that does not fit, else None."""
+    head, last_seq = Poll.objects.filter(pk=poll.pk).values_list("chain_head", "ballot_seq").get()
+    return audit.verify_chain(
+        poll_id=poll.pk,
+        rows=poll_chain_rows(poll),
+        head=head,
+        last_seq=last_seq,
+        participations=Participation.objects.filter(poll_id=poll.pk).count(),
+    )
+
+
+def ballots_by_channel(poll: Poll) -> dict[str, int]:
+    """How many ballots came by each channel (from participations: secret polls too)."""
+    counts = Counter(
+        Participation.objects.filter(poll_id=poll.pk).values_list("channel", flat=True)
+    )
+    return dict(sorted(counts.items()))
+
+
+def polls_for_community(community: Community, *, public: bool = True) -> QuerySet[Poll]:
+    polls = Poll.objects.filter(community=community).select_related("proposal")
+    if public:
+        polls = polls.exclude(status=PollStatus.DRAFT)
+    return polls.order_by("-created_at")
+
+
+def tally_visible(poll: Poll) -> bool:
+    """Whether counts may be shown now: after close, or while open if the poll allows it."""
+    if poll.status in (PollStatus.CLOSED, PollStatus.FINAL):
+        return True
+    return poll.status == PollStatus.OPEN and poll.show_running_tally
+
+
+def poll_receipts(poll: Poll) -> list[str]:
+    """Every receipt of the poll, sorted (not in casting order), for voters to check theirs."""
+    return sorted(Ballot.objects.filter(poll_id=poll.pk).values_list("receipt", flat=True))
+
+
+def voter_keys_for_user(poll: Poll, user: User | None) -> list[str]:
+    if user is None or not user.is_authenticated or poll.status == PollStatus.DRAFT:
+        return []
+    keys = []
+    for voter in poll.frozen_electorate or []:
+        if user.pk in voter.get("user_ids", []):
+            keys.append(voter["key"])
+    return keys
+
+
+def voter_label(poll: Poll, key: str) -> str:
+    for voter in poll.frozen_electorate or []:
+        if voter["key"] == key:
+            return voter.get("label") or key
+    return key
+
+
+def has_participated(poll: Poll, keys: list[str]) -> bool:
+    return bool(keys) and Participation.objects.filter(poll=poll, voter_key__in=keys).exists()
+
+
+def poll_result_public(poll: Poll) -> dict[str, Any]:
+    """What the public result page and the JSON API show.
+
+    Denominators from the moment the poll opens; counts, shares, thresholds and verdict only
+    when ``tally_visible``; the receipt list for secret polls; the announcement log.
+    """
+    from votes.services import poll_tally
+
+    visible = tally_visible(poll)
+    if poll.status in (PollStatus.CLOSED, PollStatus.FINAL) and poll.result:
+        result = poll.result
+    elif visible:
+        result = poll_tally(poll)
+    else:
+        result = None
+    data: dict[str, Any] = {
+        "id": poll.pk,
+        "question": poll.question,
+        "kind": poll.kind,
+        "electorate": poll.electorate,
+        "method": poll.method,
+        "rule": poll.rule,
+        "majority": [poll.majority_numerator, poll.majority_denominator],
+        "majority_inclusive": poll.majority_inclusive,
+        "secrecy": poll.secrecy,
+        "status": poll.status,
+        "opens_at": poll.opens_at.isoformat() if poll.opens_at else None,
+        "closes_at": poll.closes_at.isoformat() if poll.closes_at else None,
+        "opened_at": poll.opened_at.isoformat() if poll.opened_at else None,
+        "closed_at": poll.closed_at.isoformat() if poll.closed_at else None,
+        "objection_until": poll.objection_until.isoformat() if poll.objection_until else None,
+        "finalised_at": poll.finalised_at.isoformat() if poll.finalised_at else None,
+        "preliminary": poll.kind == Kind.OWNERS and poll.status == PollStatus.CLOSED,
+        "options": [
+            {"id": o.pk, "label": o.label, "meaning": o.meaning} for o in poll.options.all()
+        ],
+        "denominators": None,
+        "ballots_cast": poll.ballot_seq if poll.status != PollStatus.DRAFT else 0,
+        "by_channel": ballots_by_channel(poll) if visible else None,
+        "tally_visible": visible,
+        "result": result,
+        "chain_head": poll.chain_head if poll.status != PollStatus.DRAFT else "",
+        "receipts": poll_receipts(poll)
+        if poll.secrecy == Secrecy.SECRET and poll.status in (PollStatus.CLOSED, PollStatus.FINAL)
+        else None,
+        "events": [
+            {"kind": e.kind, "at": e.at.isoformat(), "note": e.note, "data": e.data}
+            for e in poll.events.all()
+        ],
+    }
+    if poll.status != PollStatus.DRAFT:
+        data["denominators"] = {
+            "headcount": poll.total_headcount,
+            "area": f"{poll.total_area}" if poll.total_area is not None else None,
+        }
+    return data
