@@ -6,3 +6,6 @@ class MeetingsConfig(AppConfig):
     verbose_name = _("议事会")
     name = "meetings"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from . import signals  # noqa: F401 - connects the sign-out receiver

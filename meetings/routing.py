@@ -1,5 +1,7 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from .consumers import MeetingConsumer
 
 websocket_urlpatterns: list = [
-    # path("ws/meetings/<int:meeting_id>/", MeetingConsumer.as_asgi()) lands with the consumer.
+    path("ws/meetings/<int:meeting_id>/", MeetingConsumer.as_asgi()),
 ]

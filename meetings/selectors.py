@@ -1,10 +1,36 @@
-"""Reads of meetings that more than one caller needs."""
+"""Reads of meetings that more than one caller needs, above all ``meeting_state``.
+
+The state is made of sections (``meeting``, ``agenda``, ``poll``, ``tally``, ``speakers``,
+``attendance``); every server frame carries whole sections, so a client replaces a section when
+the frame's ``seq`` is not older than the one it holds for that section (``protocol.apply_frame``).
+Only ``role``, ``can`` and ``you`` depend on the connection.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from fractions import Fraction
+from typing import Any
 
 from django.utils import timezone
 
-from deliberation.models import Community
+from deliberation.display import public_name
+from deliberation.models import Community, Member, Party
+from votes.models import Poll, PollStatus
 
-from .models import Meeting, MeetingStatus
+from . import procedure, rules
+from .models import (
+    AgendaItem,
+    Attendance,
+    Meeting,
+    MeetingStatus,
+    Note,
+    PartyPosition,
+    SpeakerRequest,
+    SpeakerStatus,
+)
+
+PARTIES = [p.value for p in Party]
 
 
 def meetings_upcoming(*, community: Community, limit: int = 5) -> list[Meeting]:
@@ -16,3 +42,323 @@ def meetings_upcoming(*, community: Community, limit: int = 5) -> list[Meeting]:
         starts_at__gte=today,
     ).order_by("starts_at")
     return list(qs[:limit])
+
+
+def meeting_list(*, community: Community, limit: int = 50) -> list[Meeting]:
+    """Meetings of a community, newest first (for the meetings index)."""
+    return list(
+        Meeting.objects.filter(community=community)
+        .select_related("facilitator")
+        .order_by("-starts_at")[:limit]
+    )
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _name(member: Member) -> str:
+    name = str(member.user)
+    # Staff of the other three parties act in their office; residents choose to be named.
+    if member.party != Party.RESIDENT:
+        return name
+    return public_name(name, show_full_name=member.show_full_name)
+
+
+def section_meeting(meeting: Meeting) -> dict[str, Any]:
+    return {
+        "id": meeting.pk,
+        "title": meeting.title,
+        "status": meeting.status,
+        "status_label": str(meeting.get_status_display()),
+        "starts_at": _iso(meeting.starts_at),
+        "place": meeting.place,
+        "facilitator": str(meeting.facilitator),
+        "is_public": meeting.is_public,
+        "speech_seconds": meeting.community.speech_seconds,
+        "speeches_per_item": meeting.community.speeches_per_item,
+        "community": meeting.community.slug,
+    }
+
+
+def section_agenda(meeting: Meeting) -> dict[str, Any]:
+    items = list(meeting.items.select_related("proposal", "poll"))
+    notes = Counter()
+    item_notes: dict[int, list[dict[str, Any]]] = {i.pk: [] for i in items}
+    for note in Note.objects.filter(item__meeting=meeting).select_related("author"):
+        notes[note.item_id] += 1
+        item_notes[note.item_id].append(
+            {"id": note.pk, "text": note.text, "author": str(note.author), "at": _iso(note.at)}
+        )
+    item_positions: dict[int, list[dict[str, Any]]] = {i.pk: [] for i in items}
+    for pos in PartyPosition.objects.filter(item__meeting=meeting):
+        item_positions[pos.item_id].append(
+            {
+                "party": pos.party,
+                "party_label": str(pos.get_party_display()),
+                "stance": pos.stance,
+                "stance_label": str(pos.get_stance_display()),
+                "statement": pos.statement,
+            }
+        )
+    for positions in item_positions.values():
+        positions.sort(key=lambda p: PARTIES.index(p["party"]))
+    return {
+        "current": meeting.current_item_id,
+        "items": [
+            {
+                "id": item.pk,
+                "title": item.title,
+                "proposal": item.proposal_id,
+                "poll": item.poll_id,
+                "poll_status": item.poll.status if item.poll_id else None,
+                "notes": item_notes[item.pk],
+                "positions": item_positions[item.pk],
+            }
+            for item in items
+        ],
+    }
+
+
+def current_poll(meeting: Meeting) -> Poll | None:
+    """The poll shown now: the current item's poll."""
+    item = meeting.current_item
+    if item is None or item.poll_id is None:
+        return None
+    return item.poll
+
+
+def section_poll(meeting: Meeting) -> dict[str, Any] | None:
+    poll = current_poll(meeting)
+    if poll is None:
+        return None
+    return poll_summary(poll)
+
+
+def poll_summary(poll: Poll) -> dict[str, Any]:
+    return {
+        "id": poll.pk,
+        "question": poll.question,
+        "method": poll.method,
+        "method_label": str(poll.get_method_display()),
+        "rule": poll.rule,
+        "rule_label": str(poll.get_rule_display()),
+        "kind": poll.kind,
+        "status": poll.status,
+        "status_label": str(poll.get_status_display()),
+        "secret": poll.secrecy == "secret",
+        "show_running_tally": poll.show_running_tally,
+        "options": [{"id": o.pk, "label": o.label} for o in poll.options.all()],
+        "result": poll.result if poll.status in (PollStatus.CLOSED, PollStatus.FINAL) else None,
+    }
+
+
+def _tally_counts(poll: Poll) -> dict[str, Any]:
+    """The running count through the casting service; a safe fallback while it is missing."""
+    try:
+        from votes.services import poll_tally
+    except ImportError:  # pragma: no cover - only while votes.services is being written
+        poll_tally = None
+    if poll_tally is not None:
+        return poll_tally(poll)
+    return {"ballots": poll.ballots.count()}
+
+
+def tally_sections(poll: Poll) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The tally for everyone and the one for facilitators.
+
+    Everyone sees the turnout; the counts per option only when the poll shows a running tally
+    or once it has closed. Facilitators always see the counts.
+    """
+    full = _tally_counts(poll)
+    ballots = full.get("ballots", full.get("participating_headcount", 0))
+    if poll.status == PollStatus.OPEN:
+        eligible = len(poll.frozen_electorate or []) or poll.total_headcount
+    else:
+        eligible = poll.total_headcount
+    staff = {"poll": poll.pk, "ballots": ballots, "eligible": eligible, "visible": True, **full}
+    staff["ballots"] = ballots
+    if poll.show_running_tally or poll.status != PollStatus.OPEN:
+        public = dict(staff)
+    else:
+        public = {"poll": poll.pk, "ballots": ballots, "eligible": eligible, "visible": False}
+    return public, staff
+
+
+def section_tally(meeting: Meeting, *, staff: bool) -> dict[str, Any] | None:
+    poll = current_poll(meeting)
+    if poll is None or poll.status == PollStatus.DRAFT:
+        return None
+    public, full = tally_sections(poll)
+    return full if staff else public
+
+
+def section_speakers(meeting: Meeting) -> dict[str, Any]:
+    item = meeting.current_item
+    community = meeting.community
+    base: dict[str, Any] = {
+        "item": item.pk if item else None,
+        "speech_seconds": community.speech_seconds,
+        "per_item": community.speeches_per_item,
+        "current": None,
+        "queue": [],
+        "done": [],
+    }
+    if item is None:
+        return base
+    requests = list(
+        SpeakerRequest.objects.filter(item=item)
+        .exclude(status=SpeakerStatus.WITHDRAWN)
+        .select_related("member__user")
+    )
+    spoken = Counter(
+        r.member_id for r in requests if r.status in (SpeakerStatus.DONE, SpeakerStatus.SPEAKING)
+    )
+
+    def entry(r: SpeakerRequest) -> dict[str, Any]:
+        return {
+            "id": r.pk,
+            "member": r.member_id,
+            "name": _name(r.member),
+            "party": r.member.party,
+            "party_label": str(r.member.get_party_display()),
+            "requested_at": _iso(r.requested_at),
+            "spoken": spoken.get(r.member_id, 0),
+        }
+
+    waiting = {r.pk: r for r in requests if r.status == SpeakerStatus.WAITING}
+    order = procedure.speaker_order(
+        [procedure.QueueEntry(r.pk, r.member_id, r.requested_at) for r in waiting.values()],
+        spoken,
+    )
+    base["queue"] = [entry(waiting[e.request_id]) for e in order]
+    for r in requests:
+        if r.status == SpeakerStatus.SPEAKING:
+            ends = procedure.speech_ends_at(r.started_at, community.speech_seconds)
+            base["current"] = {**entry(r), "started_at": _iso(r.started_at), "ends_at": _iso(ends)}
+        elif r.status == SpeakerStatus.DONE:
+            base["done"].append(
+                {**entry(r), "started_at": _iso(r.started_at), "ended_at": _iso(r.ended_at)}
+            )
+    return base
+
+
+def expected_members(meeting: Meeting) -> list[Member]:
+    """Council members of the community and anyone invited (an attendance row) or present."""
+    invited = Attendance.objects.filter(meeting=meeting).values("member_id")
+    return list(
+        Member.objects.filter(community_id=meeting.community_id)
+        .filter(models_q_council_or_in(invited))
+        .select_related("user")
+        .order_by("party", "pk")
+    )
+
+
+def models_q_council_or_in(invited: Any) -> Any:
+    from django.db.models import Q
+
+    return Q(is_council_member=True) | Q(pk__in=invited)
+
+
+def section_attendance(meeting: Meeting) -> dict[str, Any]:
+    members = expected_members(meeting)
+    present_ids = set(
+        Attendance.objects.filter(meeting=meeting, present=True).values_list("member_id", flat=True)
+    )
+    self_ids = set(
+        Attendance.objects.filter(meeting=meeting, present=True, self_checked_in=True).values_list(
+            "member_id", flat=True
+        )
+    )
+    by_party = {p.value: {"label": str(p.label), "present": 0, "expected": 0} for p in Party}
+    for m in members:
+        by_party[m.party]["expected"] += 1
+        if m.pk in present_ids:
+            by_party[m.party]["present"] += 1
+    quorum = procedure.quorum_compute(
+        expected=len(members),
+        present=sum(1 for m in members if m.pk in present_ids),
+        share=Fraction(meeting.community.quorum_share),
+        parties_present={m.party for m in members if m.pk in present_ids},
+        parties=PARTIES,
+    )
+    return {
+        "by_party": by_party,
+        "quorum": quorum.to_dict(),
+        "members": [
+            {
+                "member": m.pk,
+                "name": _name(m),
+                "party": m.party,
+                "present": m.pk in present_ids,
+                "self_checked_in": m.pk in self_ids,
+            }
+            for m in members
+        ],
+    }
+
+
+SECTIONS = ("meeting", "agenda", "poll", "tally", "speakers", "attendance")
+
+
+def meeting_sections(meeting: Meeting, *, staff: bool) -> dict[str, Any]:
+    return {
+        "meeting": section_meeting(meeting),
+        "agenda": section_agenda(meeting),
+        "poll": section_poll(meeting),
+        "tally": section_tally(meeting, staff=staff),
+        "speakers": section_speakers(meeting),
+        "attendance": section_attendance(meeting),
+    }
+
+
+def _you(meeting: Meeting, user: Any) -> dict[str, Any]:
+    member = rules.member_of(user, meeting)
+    you: dict[str, Any] = {
+        "user": user.pk if getattr(user, "is_authenticated", False) else None,
+        "member": member.pk if member else None,
+        "checked_in": False,
+        "receipt": None,
+        "speaker": None,
+    }
+    if member is None:
+        return you
+    you["checked_in"] = Attendance.objects.filter(
+        meeting=meeting, member=member, present=True
+    ).exists()
+    item = meeting.current_item
+    if item is not None:
+        mine = (
+            SpeakerRequest.objects.filter(
+                item=item,
+                member=member,
+                status__in=[SpeakerStatus.WAITING, SpeakerStatus.SPEAKING],
+            )
+            .order_by("-pk")
+            .first()
+        )
+        you["speaker"] = mine.status if mine else None
+    return you
+
+
+def meeting_state(meeting: Meeting, user: Any, *, role: str | None = None) -> dict[str, Any]:
+    """The whole current state for the ``state`` frame, as seen by ``user``.
+
+    ``role`` defaults to ``rules.role_for(user, meeting)``; a caller may pass a lower role.
+    The ``seq`` is the meeting's, read together with the sections.
+    """
+    meeting = Meeting.objects.select_related("community", "facilitator", "current_item__poll").get(
+        pk=meeting.pk
+    )
+    role = role or rules.role_for(user, meeting) or "observer"
+    state: dict[str, Any] = {"type": "state", "seq": meeting.seq}
+    state.update(meeting_sections(meeting, staff=role == "facilitator"))
+    state["role"] = role
+    state["can"] = list(rules.ROLE_ACTIONS.get(role, []))
+    state["you"] = _you(meeting, user)
+    state["server_time"] = timezone.now().isoformat()
+    return state
+
+
+def agenda_item_for_poll(poll: Poll) -> AgendaItem | None:
+    return AgendaItem.objects.filter(poll=poll).select_related("meeting").first()

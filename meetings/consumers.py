@@ -1,0 +1,203 @@
+"""The live-meeting websocket consumer at ``/ws/meetings/<id>/`` (DESIGN.md "Live meetings").
+
+Thin: it authenticates (the session, through ``AuthMiddlewareStack``; origins are checked by
+``AllowedHostsOriginValidator`` in ``config.asgi``), decides the role once per connection,
+validates each frame against ``protocol``, calls a service, and relays group frames as the text
+the broadcaster serialised once.
+
+Ballots are queued per process and committed in small batches (group commit) through
+``services.meeting_ballots_cast``; ``ballot.accepted`` goes out only after the batch committed.
+
+A client that stops reading does not hold up the others: group sends go through the channel
+layer, which drops messages for a channel whose queue is full (``capacity``), so a slow
+consumer's backlog is bounded and the sender never waits for it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+
+from . import broadcast, commands, protocol, rules, selectors, services
+from .models import Meeting
+
+logger = logging.getLogger(__name__)
+
+CLOSE_FORBIDDEN = 4403
+CLOSE_SIGNED_OUT = 4401
+BATCH_MAX = 64
+
+
+class BallotBatcher:
+    """A per-process (per event loop) queue of ballots committed in small batches."""
+
+    def __init__(self) -> None:
+        self.queue: asyncio.Queue[tuple[services.MeetingCast, asyncio.Future[Any]]] = (
+            asyncio.Queue()
+        )
+        self.task: asyncio.Task[None] | None = None
+
+    async def submit(self, cast: services.MeetingCast) -> services.MeetingCastOutcome:
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self.queue.put_nowait((cast, future))
+        if self.task is None or self.task.done():
+            self.task = asyncio.ensure_future(self._run())
+        return await future
+
+    async def _run(self) -> None:
+        # While one batch is in the database the next one gathers; the worker stops when idle.
+        while not self.queue.empty():
+            batch = [self.queue.get_nowait()]
+            while len(batch) < BATCH_MAX and not self.queue.empty():
+                batch.append(self.queue.get_nowait())
+            casts = [cast for cast, _ in batch]
+            try:
+                outcomes = await database_sync_to_async(services.meeting_ballots_cast)(casts)
+            except Exception:
+                logger.exception("ballot batch of %s failed", len(batch))
+                outcomes = [services.MeetingCastOutcome(code="server_error")] * len(batch)
+            for (_, future), outcome in zip(batch, outcomes, strict=True):
+                if not future.done():
+                    future.set_result(outcome)
+            for meeting_id, poll_id in {
+                (c.meeting_id, c.poll_id) for c, o in zip(casts, outcomes, strict=True) if o.receipt
+            }:
+                await broadcast.tally_request(meeting_id, poll_id)
+            await asyncio.sleep(0)
+
+
+_batchers: dict[int, BallotBatcher] = {}
+
+
+def batcher() -> BallotBatcher:
+    loop = asyncio.get_running_loop()
+    found = _batchers.get(id(loop))
+    if found is None or getattr(found, "_loop", None) is not loop:
+        found = BallotBatcher()
+        found._loop = loop  # type: ignore[attr-defined]
+        _batchers.clear()  # one running loop per process (a test's loop replaces the last one)
+        _batchers[id(loop)] = found
+    return found
+
+
+def _connection_role(meeting_id: int, user: Any, wanted: str | None) -> str | None:
+    meeting = Meeting.objects.filter(pk=meeting_id).first()
+    if meeting is None:
+        return None
+    role = rules.role_for(user, meeting)
+    if role is None:
+        return None
+    # A client may ask for a lower role (the projector connects as an observer).
+    order = ["observer", "participant", "facilitator"]
+    if wanted in order and order.index(wanted) < order.index(role):
+        return wanted
+    return role
+
+
+def _state(meeting_id: int, user: Any, role: str) -> dict[str, Any]:
+    return selectors.meeting_state(Meeting(pk=meeting_id), user, role=role)
+
+
+class MeetingConsumer(AsyncWebsocketConsumer):
+    meeting_id: int
+    role: str
+    joined: list[str]
+
+    async def connect(self) -> None:
+        self.joined = []
+        self.meeting_id = int(self.scope["url_route"]["kwargs"]["meeting_id"])
+        self.user = self.scope.get("user")
+        query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
+        wanted = (query.get("role") or [None])[0]
+        role = await database_sync_to_async(_connection_role)(self.meeting_id, self.user, wanted)
+        if role is None:
+            await self.close(code=CLOSE_FORBIDDEN)  # before accept: the handshake is refused
+            return
+        self.role = role
+        groups = [
+            broadcast.group_staff(self.meeting_id)
+            if role == "facilitator"
+            else broadcast.group_public(self.meeting_id)
+        ]
+        session = self.scope.get("session")
+        session_key = getattr(session, "session_key", None)
+        if session_key and getattr(self.user, "is_authenticated", False):
+            groups.append(broadcast.group_session(session_key))
+        for group in groups:
+            await self.channel_layer.group_add(group, self.channel_name)
+            self.joined.append(group)
+        await self.accept()
+        # Joined first, snapshot second: a frame sent in between is newer or dropped by seq.
+        state = await database_sync_to_async(_state)(self.meeting_id, self.user, self.role)
+        await self.send(text_data=broadcast.encode(state))
+
+    async def disconnect(self, code: int) -> None:
+        for group in self.joined:
+            await self.channel_layer.group_discard(group, self.channel_name)
+        self.joined = []
+
+    async def send_error(self, code: str, message: str = "", ref: Any = None) -> None:
+        await self.send(text_data=broadcast.encode(protocol.error_frame(code, message, ref)))
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        try:
+            if text_data is None:
+                raise protocol.ProtocolError("bad_request", "只接受文本消息")
+            message = protocol.parse(text_data, max_bytes=settings.SIFANG_WS_MAX_FRAME_BYTES)
+        except protocol.ProtocolError as exc:
+            await self.send_error(exc.code, exc.message, exc.ref)
+            return
+        if not rules.may(self.role, message.type):
+            await self.send_error("forbidden", ref=message.ref)
+            return
+        if isinstance(message, protocol.BallotCast):
+            await self.cast(message)
+            return
+        try:
+            await database_sync_to_async(commands.command_execute)(
+                meeting_id=self.meeting_id, user=self.user, message=message
+            )
+        except commands.CommandRefused as exc:
+            await self.send_error(exc.code, exc.message, message.ref)
+        except Exception:
+            logger.exception("live meeting %s: %s failed", self.meeting_id, message.type)
+            await self.send_error("server_error", ref=message.ref)
+
+    async def cast(self, message: protocol.BallotCast) -> None:
+        cast = services.MeetingCast(
+            meeting_id=self.meeting_id,
+            poll_id=message.poll,
+            user_id=self.user.pk,
+            choice=message.payload(),
+        )
+        outcome = await batcher().submit(cast)
+        if outcome.receipt:
+            await self.send(
+                text_data=broadcast.encode(
+                    {
+                        "type": "ballot.accepted",
+                        "ref": message.ref,
+                        "poll": message.poll,
+                        "receipt": outcome.receipt,
+                    }
+                )
+            )
+        else:
+            code = outcome.code or "server_error"
+            if code not in protocol.ERROR_CODES:
+                code = "bad_request"
+            await self.send_error(code, outcome.message, message.ref)
+
+    # --- group messages ----------------------------------------------------------------
+
+    async def meeting_frame(self, event: dict[str, Any]) -> None:
+        await self.send(text_data=event["text"])
+
+    async def session_logout(self, event: dict[str, Any]) -> None:
+        await self.close(code=CLOSE_SIGNED_OUT)
