@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+
 import qrcode
 import qrcode.constants
 import weasyprint

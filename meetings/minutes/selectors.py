@@ -1,0 +1,29 @@
+"""Reads of rendered documents that views and pages need."""
+
+from __future__ import annotations
+
+from deliberation.models import Community
+
+from ..models import Meeting, MinutesRecord, Notice
+
+
+def minutes_record(*, meeting: Meeting) -> MinutesRecord | None:
+    """The minutes record of ``meeting`` with its document, or None if never requested."""
+    return MinutesRecord.objects.select_related("document").filter(meeting=meeting).first()
+
+
+def notice_by_serial(*, community: Community, year: int, number: int) -> Notice | None:
+    return (
+        Notice.objects.select_related("community", "document", "supersedes__community")
+        .filter(community=community, year=year, number=number)
+        .first()
+    )
+
+
+def notices_for_community(*, community: Community, limit: int = 50) -> list[Notice]:
+    """A community's notices, newest first, with what superseded each (for public listings)."""
+    return list(
+        Notice.objects.filter(community=community)
+        .select_related("community", "superseded_by")
+        .order_by("-year", "-number")[:limit]
+    )
