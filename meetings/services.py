@@ -282,12 +282,10 @@ def meeting_close(*, meeting: Meeting, actor: User) -> Meeting:
 
 
 def _after_close(meeting: Meeting) -> None:
-    """Queue the minutes render after commit when the minutes service is present."""
-    try:
-        from meetings.minutes.services import minutes_request  # type: ignore[attr-defined]
-    except ImportError:
-        return
-    transaction.on_commit(lambda: minutes_request(meeting=meeting))
+    """Mark the minutes as pending and queue their render once this transaction commits."""
+    from meetings.minutes.services import minutes_enqueue
+
+    minutes_enqueue(meeting=meeting)
 
 
 @transaction.atomic

@@ -148,7 +148,7 @@ def notice_issue(
     today = today or timezone.localdate()
     days = posting_days if posting_days is not None else community.objection_days
     posted_until = today + timedelta(days=max(days, 0))
-    if poll is not None and poll.objection_until and not poll.status == "final":
+    if poll is not None and poll.objection_until and poll.status != "final":
         posted_until = max(posted_until, timezone.localtime(poll.objection_until).date())
 
     with transaction.atomic():

@@ -40,7 +40,7 @@ def rendered(scene, django_capture_on_commit_callbacks):
 
 
 def test_minutes_render_in_background_and_are_kept_as_a_document(rendered):
-    scene, record = rendered
+    _scene, record = rendered
     assert record.render_status == RenderStatus.OK
     assert record.render_attempts == 1
     assert record.render_error == ""
