@@ -1,7 +1,7 @@
 """Public routes that render the domain (DESIGN.md "Public URLs"). One list per area."""
 
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from .views import site
 
@@ -13,4 +13,5 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", include("cms.urls_documents")),
 ]
