@@ -8,3 +8,5 @@ api = NinjaAPI(
     description="四方议事厅 JSON API: proposals, polls, ballots and resolutions.",
     urls_namespace="api",
 )
+
+api.add_router("/proposals/", "deliberation.api.router")

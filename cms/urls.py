@@ -13,5 +13,6 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", include("cms.urls_proposals")),
     path("", include("cms.urls_documents")),
 ]
