@@ -1,3 +1,4 @@
+from .auth import RateBucket, SignInCode
 from .communities import AreaSource, Building, Community, Member, Ownership, Party, Unit
 from .proposals import (
     Category,
@@ -46,6 +47,7 @@ __all__ = [
     "ProposalPhoto",
     "ProposalStatus",
     "ProposalTransition",
+    "RateBucket",
     "Rating",
     "RatingChannel",
     "RatingScore",
@@ -56,6 +58,7 @@ __all__ = [
     "ResolutionTransition",
     "Second",
     "SharingRule",
+    "SignInCode",
     "Unit",
     "User",
 ]

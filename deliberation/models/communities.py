@@ -47,6 +47,7 @@ class Community(models.Model):
         verbose_name = _("社区")
         verbose_name_plural = _("社区")
         ordering = ["name"]
+        permissions = [("import_roster", _("可导入业主名册"))]
 
     def __str__(self) -> str:
         return self.name
