@@ -10,3 +10,4 @@ api = NinjaAPI(
 )
 
 api.add_router("/proposals/", "deliberation.api.router")
+api.add_router("/polls/", "votes.api.router")

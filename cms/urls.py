@@ -14,5 +14,6 @@ urlpatterns = [
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("cms.urls_proposals")),
+    path("", include("cms.urls_polls")),
     path("", include("cms.urls_documents")),
 ]

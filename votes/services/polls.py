@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from deliberation.models import Community, Proposal, User
+from deliberation.models import Community, Party, Proposal, User
 from votes import audit
 from votes.electorate import UserIds, build_electorate, totals
 from votes.exceptions import PollFrozen, PollStateError
@@ -427,7 +427,7 @@ def _decide_proposal(
     poll: Poll, *, actor: User | None, result: dict[str, Any], options: dict[str, Any]
 ) -> None:
     """Move the proposal per the verdict; record the resolution when it passed."""
-    from deliberation.exceptions import TransitionNotAllowed
+    from deliberation.exceptions import InvalidInput, TransitionNotAllowed
 
     try:
         from deliberation.services import proposal_transition
@@ -457,7 +457,7 @@ def _decide_proposal(
             )
             if to_status == "decided":
                 _create_resolution(poll, actor=actor, winner=winner, options=options)
-    except TransitionNotAllowed as exc:
+    except (TransitionNotAllowed, InvalidInput) as exc:
         _log(
             poll,
             PollEventKind.NOTE,
@@ -469,12 +469,8 @@ def _decide_proposal(
 def _create_resolution(
     poll: Poll, *, actor: User | None, winner: Option | None, options: dict[str, Any]
 ) -> None:
-    try:
-        from deliberation.services.resolutions import resolution_create
-    except ImportError:
-        # TODO(resolutions helper): resolution_create is not there yet; the lead wires it.
-        logger.warning("resolution_create missing; poll %s decided without a resolution", poll.pk)
-        return
+    from deliberation.services.resolutions import resolution_create
+
     proposal = poll.proposal
     community = poll.community
     decision = options.get("decision") or (
@@ -488,7 +484,10 @@ def _create_resolution(
     resolution = resolution_create(
         proposal=proposal,
         decision=decision,
-        responsible_party=options.get("responsible_party") or proposal.responsible_party or "",
+        # The committee supervises when triage named nobody (DESIGN.md: 督办).
+        responsible_party=(
+            options.get("responsible_party") or proposal.responsible_party or Party.COMMITTEE
+        ),
         deadline=deadline,
         actor=actor,
         adopted_option=winner.proposal_option if winner else None,

@@ -1,0 +1,323 @@
+"""Public poll pages: list, result (with the vote form), receipt, staff paper-ballot screen,
+staff lifecycle actions, CSV/JSON export. Plain HTML forms; no JavaScript needed."""
+
+from __future__ import annotations
+
+import csv
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from deliberation.models import Community
+from votes import rules, selectors
+from votes.exceptions import PollStateError, VoteRefused
+from votes.models import Ballot, BallotChannel, Method, Participation, Poll, Secrecy
+from votes.services import (
+    ballot_cast,
+    poll_close,
+    poll_extend,
+    poll_finalise,
+    poll_open,
+)
+
+
+def _poll(request: HttpRequest, community: str, pk: int) -> tuple[Community, Poll]:
+    place = get_object_or_404(Community, slug=community)
+    poll = (
+        Poll.objects.select_related("community", "proposal")
+        .prefetch_related("options", "events")
+        .filter(community=place, pk=pk)
+        .first()
+    )
+    if poll is None or not rules.can_view_poll(request.user, poll):
+        raise Http404(_("没有找到该表决。"))
+    return place, poll
+
+
+def _choice_from_post(poll: Poll, data) -> dict:
+    """The choice payload from a plain form: radio ``choice``, checkboxes ``choices``, or
+    ``rank_<option id>`` number fields for ranked polls."""
+    if poll.method == Method.APPROVAL:
+        return {"choices": data.getlist("choices")}
+    if poll.method == Method.RANKED:
+        ranks = []
+        for option in poll.options.all():
+            value = (data.get(f"rank_{option.pk}") or "").strip()
+            if value:
+                if not value.isdigit():
+                    return {"ranking": ["x"]}
+                ranks.append((int(value), option.pk))
+        ranks.sort()
+        if len({r for r, _ in ranks}) != len(ranks):
+            return {"ranking": ["x"]}
+        return {"ranking": [pk for _, pk in ranks]}
+    return {"choice": data.get("choice", "")}
+
+
+def _option_rows(poll: Poll, result: dict | None) -> list[dict]:
+    """Options joined with their counts from the stored result (raw tally)."""
+    counts = {}
+    if result:
+        tally = result.get("raw") or result
+        for row in tally.get("options", []):
+            counts[row.get("id")] = row
+    return [{"option": o, "count": counts.get(o.pk)} for o in poll.options.all()]
+
+
+def poll_list(request: HttpRequest, community: str) -> HttpResponse:
+    place = get_object_or_404(Community, slug=community)
+    manage = rules.can_manage_polls(request.user, place)
+    polls = list(selectors.polls_for_community(place, public=not manage)[:100])
+    return render(
+        request,
+        "cms/polls/list.html",
+        {"community": place, "polls": polls, "can_manage": manage},
+    )
+
+
+def poll_detail(request: HttpRequest, community: str, pk: int) -> HttpResponse:
+    place, poll = _poll(request, community, pk)
+    data = selectors.poll_result_public(poll)
+    keys = selectors.voter_keys_for_user(poll, request.user)
+    voted = selectors.has_participated(poll, keys)
+    manage = rules.can_manage_polls(request.user, place)
+    result = data["result"]
+    return render(
+        request,
+        "cms/polls/detail.html",
+        {
+            "community": place,
+            "poll": poll,
+            "data": data,
+            "result": result,
+            "tally": (result or {}).get("raw") if result else None,
+            "deemed": (result or {}).get("deemed") if result else None,
+            "option_rows": _option_rows(poll, result),
+            "eligible": bool(keys),
+            "voted": voted,
+            "delegated": bool(keys) and poll.proxies.filter(voter_key__in=keys).exists(),
+            "can_vote": poll.status == "open" and bool(keys) and not voted,
+            "can_manage": manage,
+            "now": timezone.now(),
+        },
+    )
+
+
+@require_POST
+def poll_vote(request: HttpRequest, community: str, pk: int) -> HttpResponse:
+    """Cast the signed-in voter's ballot from the plain form; show the receipt."""
+    place, poll = _poll(request, community, pk)
+    if not request.user.is_authenticated:
+        return HttpResponseRedirect(f"{reverse('login')}?next={request.path}")
+    try:
+        receipt = ballot_cast(
+            poll=poll, voter=request.user, choice=_choice_from_post(poll, request.POST)
+        )
+    except VoteRefused as refused:
+        messages.error(request, refused.message)
+        return HttpResponseRedirect(reverse("poll-detail", args=[place.slug, poll.pk]) + "#vote")
+    return render(
+        request,
+        "cms/polls/receipt.html",
+        {"community": place, "poll": poll, "receipt": receipt},
+    )
+
+
+def _paper_search(poll: Poll, query: str) -> list[dict]:
+    query = query.strip().replace(" ", "")
+    if not query:
+        return []
+    hits = []
+    for voter in poll.frozen_electorate or []:
+        label = (voter.get("label") or "").replace(" ", "")
+        if query in label or query == voter["key"]:
+            hits.append(voter)
+        if len(hits) >= 20:
+            break
+    return hits
+
+
+def paper_entry(request: HttpRequest, community: str, pk: int) -> HttpResponse:
+    """Staff screen for signed paper ballots: find the voter (unit), pick the choice, next.
+
+    Keyboard only: the search box has focus; Enter searches; one match is preselected; Tab to
+    the choices (arrow keys), Enter saves and returns here with the box focused again.
+    """
+    place, poll = _poll(request, community, pk)
+    if not rules.can_enter_ballots(request.user, poll):
+        raise PermissionDenied
+    query = request.GET.get("q", "") if request.method == "GET" else request.POST.get("q", "")
+    form_error = ""
+    if request.method == "POST":
+        key = request.POST.get("voter_key", "")
+        channel = request.POST.get("channel", BallotChannel.PAPER)
+        try:
+            receipt = ballot_cast(
+                poll=poll,
+                voter=key,
+                choice=_choice_from_post(poll, request.POST),
+                channel=channel,
+                entered_by=request.user,
+                proxy_note=request.POST.get("proxy_note", ""),
+                proxy_name=request.POST.get("proxy_name", ""),
+            )
+        except VoteRefused as refused:
+            form_error = refused.message
+        else:
+            messages.success(
+                request,
+                _("已录入:%(voter)s,第 %(seq)s 张,回执 %(receipt)s")
+                % {
+                    "voter": selectors.voter_label(poll, key),
+                    "seq": receipt.seq,
+                    "receipt": receipt.receipt,
+                },
+            )
+            return HttpResponseRedirect(reverse("poll-paper", args=[place.slug, poll.pk]))
+    hits = _paper_search(poll, query)
+    voted = set(
+        Participation.objects.filter(poll=poll, voter_key__in=[h["key"] for h in hits]).values_list(
+            "voter_key", flat=True
+        )
+    )
+    return render(
+        request,
+        "cms/polls/paper.html",
+        {
+            "community": place,
+            "poll": poll,
+            "query": query,
+            "hits": [{"voter": h, "voted": h["key"] in voted} for h in hits],
+            "form_error": form_error,
+            "selected": request.POST.get("voter_key", "")
+            or (hits[0]["key"] if len(hits) == 1 else ""),
+            "channels": [
+                (BallotChannel.PAPER, BallotChannel.PAPER.label),
+                (BallotChannel.PROXY, BallotChannel.PROXY.label),
+                (BallotChannel.IN_PERSON, BallotChannel.IN_PERSON.label),
+            ],
+            "channel": request.POST.get("channel", BallotChannel.PAPER),
+            "entered": poll.ballot_seq,
+        },
+        status=400 if form_error else 200,
+    )
+
+
+@require_POST
+def poll_manage(request: HttpRequest, community: str, pk: int) -> HttpResponse:
+    """Staff lifecycle actions from the result page: open, close, extend, finalise."""
+    place, poll = _poll(request, community, pk)
+    if not rules.can_manage_polls(request.user, place):
+        raise PermissionDenied
+    action = request.POST.get("action")
+    try:
+        if action == "open":
+            poll_open(poll=poll, actor=request.user)
+            messages.success(request, _("表决已开始,基数已公布。"))
+        elif action == "close":
+            poll_close(poll=poll, actor=request.user)
+            messages.success(request, _("表决已截止,结果已公布。"))
+        elif action == "extend":
+            closes_at = parse_datetime(request.POST.get("closes_at", "") or "")
+            if closes_at is None:
+                raise ValidationError({"closes_at": _("请填写新的截止时间")})
+            if timezone.is_naive(closes_at):
+                closes_at = timezone.make_aware(closes_at)
+            poll_extend(
+                poll=poll,
+                actor=request.user,
+                closes_at=closes_at,
+                reason=request.POST.get("reason", ""),
+            )
+            messages.success(request, _("表决期已延长,并已公告。"))
+        elif action == "finalise":
+            poll_finalise(poll=poll, actor=request.user, note=request.POST.get("note", ""))
+            messages.success(request, _("最终结果已公布。"))
+        else:
+            messages.error(request, _("未知操作。"))
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+    except PollStateError as exc:
+        messages.error(request, exc.message)
+    return HttpResponseRedirect(reverse("poll-detail", args=[place.slug, poll.pk]))
+
+
+EXPORT_FIELDS = ["seq", "voter", "choice", "headcount", "area", "channel", "entered_by", "receipt"]
+
+
+def _export_rows(poll: Poll) -> list[dict]:
+    labels = {o.pk: o.label for o in poll.options.all()}
+    secret = poll.secrecy == Secrecy.SECRET
+    rows = []
+    for ballot in Ballot.objects.filter(poll=poll).select_related("entered_by").order_by("seq"):
+        choice = ballot.choice
+        ids = (
+            [choice["choice"]]
+            if "choice" in choice
+            else choice.get("choices") or choice.get("ranking", [])
+        )
+        rows.append(
+            {
+                "seq": ballot.seq,
+                "voter": "" if secret else selectors.voter_label(poll, ballot.voter_key or ""),
+                "voter_key": ballot.voter_key or "",
+                "choice": " > ".join(labels.get(i, str(i)) for i in ids)
+                if poll.method == Method.RANKED
+                else "、".join(labels.get(i, str(i)) for i in ids),
+                "headcount": ballot.headcount,
+                "area": f"{ballot.area}",
+                "channel": ballot.channel,
+                "entered_by": str(ballot.entered_by) if ballot.entered_by_id else "",
+                "receipt": ballot.receipt,
+                "hash": ballot.hash,
+            }
+        )
+    return rows
+
+
+def poll_export(request: HttpRequest, community: str, pk: int, fmt: str) -> HttpResponse:
+    """CSV or JSON of every ballot (named: who and what; secret: what only) for staff."""
+    _place, poll = _poll(request, community, pk)
+    if not rules.can_export_ballots(request.user, poll):
+        raise PermissionDenied
+    rows = _export_rows(poll)
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    if fmt == "json":
+        payload = {"poll": selectors.poll_result_public(poll), "ballots": rows}
+        response = JsonResponse(payload, json_dumps_params={"ensure_ascii": False, "indent": 1})
+        response["Content-Disposition"] = f'attachment; filename="poll-{poll.pk}-{stamp}.json"'
+        return response
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="poll-{poll.pk}-{stamp}.csv"'
+    response.write("\ufeff")  # Excel opens UTF-8 CSV correctly only with a BOM
+    writer = csv.writer(response)
+    header = [
+        "seq",
+        "voter",
+        "voter_key",
+        "choice",
+        "headcount",
+        "area",
+        "channel",
+        "entered_by",
+        "receipt",
+        "hash",
+    ]
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([_csv_safe(row[name]) for name in header])
+    return response
+
+
+def _csv_safe(value: object) -> object:
+    """Defuse spreadsheet formulas in text cells (CSV injection)."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value

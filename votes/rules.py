@@ -1,0 +1,45 @@
+"""Permission predicates of the votes app, one named function per permission."""
+
+from __future__ import annotations
+
+from deliberation.models import Community, Party
+from deliberation.rules import AnyUser, is_community_staff, member_of
+from votes.models import Poll, PollStatus
+from votes.selectors import voter_keys_for_user
+
+
+def can_manage_polls(user: AnyUser, community: Community) -> bool:
+    """Create, open, close, extend and finalise polls: the community committee's staff.
+
+    Property and department staff never run or count a vote they may have a stake in.
+    """
+    if not user.is_authenticated:
+        return False
+    if user.is_superuser:
+        return True
+    member = member_of(user, community)
+    return (
+        member is not None
+        and member.party == Party.COMMITTEE
+        and is_community_staff(user, community)
+    )
+
+
+def can_enter_ballots(user: AnyUser, poll: Poll) -> bool:
+    """Enter paper, proxy and in-person ballots: committee staff of the poll's community."""
+    return poll.status == PollStatus.OPEN and can_manage_polls(user, poll.community)
+
+
+def can_export_ballots(user: AnyUser, poll: Poll) -> bool:
+    """Download the CSV/JSON export (named choices included): committee staff, after open."""
+    return poll.status != PollStatus.DRAFT and can_manage_polls(user, poll.community)
+
+
+def can_view_poll(user: AnyUser, poll: Poll) -> bool:
+    """Opened polls are public; drafts only for the staff who prepare them."""
+    return poll.status != PollStatus.DRAFT or can_manage_polls(user, poll.community)
+
+
+def can_vote_online(user: AnyUser, poll: Poll) -> bool:
+    """A signed-in person in the poll's frozen electorate (the service decides the rest)."""
+    return poll.status == PollStatus.OPEN and bool(voter_keys_for_user(poll, user))
