@@ -10,6 +10,7 @@ Every refusal raises :class:`SignInRefused` with a stable ``code`` and a Chinese
 Limits are read from ``settings.SIFANG_SIGNIN_LIMITS`` (a dict overriding :class:`Limits`).
 """
 
+import math
 import secrets
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
@@ -76,10 +77,16 @@ def _window_start(now: datetime, window: int) -> datetime:
     return datetime.fromtimestamp(int(now.timestamp()) // window * window, tz=UTC)
 
 
-def _buckets_check_and_hit(rules: list[_Rule], now: datetime) -> tuple[_Rule, int] | None:
-    """Refuse if any rule's window is full (returns the rule and seconds left); else count one.
+def _seconds_left(start: datetime, window: int, now: datetime) -> int:
+    return max(1, math.ceil((start + timedelta(seconds=window) - now).total_seconds()))
 
-    Runs inside the caller's transaction; the bucket rows are locked so concurrent requests
+
+def _buckets_lock_and_check(
+    rules: list[_Rule], now: datetime
+) -> tuple[list[RateBucket], tuple[_Rule, int] | None]:
+    """Lock each rule's current bucket; report the first full one and the seconds it has left.
+
+    Runs inside the caller's transaction; the row locks make concurrent requests on one key
     count one after the other.
     """
     buckets = []
@@ -89,11 +96,9 @@ def _buckets_check_and_hit(rules: list[_Rule], now: datetime) -> tuple[_Rule, in
             key=rule.key, window_start=start
         )
         if bucket.count >= rule.limit:
-            left = int((start + timedelta(seconds=rule.window) - now).total_seconds()) + 1
-            return rule, max(left, 1)
+            return buckets, (rule, _seconds_left(start, rule.window, now))
         buckets.append(bucket)
-    RateBucket.objects.filter(pk__in=[b.pk for b in buckets]).update(count=F("count") + 1)
-    return None
+    return buckets, None
 
 
 def _buckets_full(rules: list[_Rule], now: datetime) -> tuple[_Rule, int] | None:
@@ -101,8 +106,7 @@ def _buckets_full(rules: list[_Rule], now: datetime) -> tuple[_Rule, int] | None
         start = _window_start(now, rule.window)
         bucket = RateBucket.objects.filter(key=rule.key, window_start=start).first()
         if bucket is not None and bucket.count >= rule.limit:
-            left = int((start + timedelta(seconds=rule.window) - now).total_seconds()) + 1
-            return rule, max(left, 1)
+            return rule, _seconds_left(start, rule.window, now)
     return None
 
 
@@ -167,14 +171,20 @@ def signin_code_request(*, phone: str, ip: str | None) -> CodeRequested:
     now = timezone.now()
     ip_key = ip or "unknown"
     rules = [
-        _Rule(f"code-ip:{ip_key}", 3600, lim.ip_requests_per_hour),
-        _Rule(f"code-resend:{phone}", lim.resend_seconds, 1),
         _Rule(f"code-phone:{phone}", 3600, lim.phone_requests_per_hour),
+        _Rule(f"code-ip:{ip_key}", 3600, lim.ip_requests_per_hour),
     ]
     code = "".join(secrets.choice("0123456789") for _ in range(lim.code_length))
     with transaction.atomic():
-        refused = _buckets_check_and_hit(rules, now)
+        # The phone's bucket is locked first, so the resend check below cannot race.
+        buckets, refused = _buckets_lock_and_check(rules, now)
+        last = SignInCode.objects.filter(phone=phone).order_by("-created_at", "-pk").first()
+        if refused is None and last is not None:
+            wait = (last.created_at + timedelta(seconds=lim.resend_seconds) - now).total_seconds()
+            if wait > 0:
+                refused = (_Rule(f"code-resend:{phone}", lim.resend_seconds, 1), math.ceil(wait))
         if refused is None:
+            RateBucket.objects.filter(pk__in=[b.pk for b in buckets]).update(count=F("count") + 1)
             _purge_old(now)
             SignInCode.objects.filter(
                 phone=phone, used_at__isnull=True, invalidated_at__isnull=True
