@@ -266,3 +266,42 @@ def test_attendance_lists_each_party_even_when_absent(scene):
         )
     ]
     assert [row["count"] for row in context["attendance"]] == [2, 1, 1, 1]
+
+
+def test_production_worker_renders_queued_minutes_and_defers_a_retry(
+    scene, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    """With the database backend nothing renders until ``db_worker`` runs; a failure is retried
+    later (deferred), never lost."""
+    from django.utils import timezone
+    from django_tasks_db.models import DBTaskResult
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    with django_capture_on_commit_callbacks(execute=True):
+        minutes_enqueue(meeting=scene.meeting)
+    record = MinutesRecord.objects.get(meeting=scene.meeting)
+    assert record.render_status == RenderStatus.PENDING
+    assert record.document is None
+    assert DBTaskResult.objects.count() == 1
+
+    def broken(html, *, base_url=None):
+        raise RuntimeError("worker out of memory")
+
+    monkeypatch.setattr(minutes_services, "html_to_pdf", broken)
+    call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload")
+    record.refresh_from_db()
+    assert record.render_status == RenderStatus.FAILED
+    assert record.render_attempts == 1
+    assert "worker out of memory" in record.render_error
+    retry = DBTaskResult.objects.filter(status="READY").get()
+    assert retry.run_after is not None and retry.run_after > timezone.now()
+    assert retry.args_kwargs["kwargs"] == {"meeting_id": scene.meeting.pk, "attempt": 2}
+
+    # The retry comes due and the worker, now healthy, renders the minutes.
+    monkeypatch.undo()
+    DBTaskResult.objects.filter(pk=retry.pk).update(run_after=timezone.now())
+    call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload")
+    record.refresh_from_db()
+    assert record.render_status == RenderStatus.OK
+    assert record.render_attempts == 2
+    assert record.document is not None
