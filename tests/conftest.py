@@ -18,3 +18,11 @@ def uses_postgres() -> bool:
 @pytest.fixture
 def uses_redis() -> bool:
     return bool(settings.REDIS_URL)
+
+
+@pytest.fixture
+def wagtail_site(db):  # type: ignore[no-untyped-def]
+    """The Wagtail root, home page and default site, also after a transactional flush."""
+    from cms.services import site_ensure_home
+
+    return site_ensure_home()

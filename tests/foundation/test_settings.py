@@ -8,10 +8,13 @@ from pathlib import Path
 from django.conf import settings
 
 ROOT = Path(__file__).resolve().parents[2]
+# Not inherited by the subprocesses: the backends under test, and the browser suite's
+# DJANGO_ALLOW_ASYNC_UNSAFE (which check --deploy rightly reports as an error).
+ISOLATED_VARIABLES = {"DATABASE_URL", "REDIS_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}
 
 
 def run_settings(env: dict[str, str], code: str) -> subprocess.CompletedProcess[str]:
-    full_env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+    full_env = {k: v for k, v in os.environ.items() if k not in ISOLATED_VARIABLES}
     full_env.update(env)
     return subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, env=full_env, capture_output=True, text=True
@@ -62,7 +65,7 @@ def test_check_deploy_is_clean_with_production_values() -> None:
         "SITE_URL": "https://sifang.example.org",
         "DEBUG": "0",
     }
-    full_env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+    full_env = {k: v for k, v in os.environ.items() if k not in ISOLATED_VARIABLES}
     full_env.update(env)
     out = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],

@@ -2,6 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
+from cms.services import site_ensure_home
 from deliberation import demo as deliberation_demo
 from meetings import demo as meetings_demo
 
@@ -10,6 +11,7 @@ class Command(BaseCommand):
     help = "Load the demo community (民主村社区) with its roster, accounts, proposals and meeting."
 
     def handle(self, *args: object, **options: object) -> None:
+        site_ensure_home()
         community = deliberation_demo.seed_community()
         proposals = deliberation_demo.seed_proposals(community)
         meetings_demo.seed_meetings(community, proposals)
