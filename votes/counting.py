@@ -571,7 +571,7 @@ def _validate_spec(spec: PollSpec) -> None:
     if spec.rule not in RULES:
         raise CountingError(f"unknown rule {spec.rule!r}")
     if (spec.kind == KIND_OWNERS) != (spec.rule in OWNERS_RULES):
-        raise CountingError("owners' decisions use exactly the art. 278 rules")
+        raise CountingError("owners' decisions use exactly the art 278 rules")
     if spec.rule in OWNERS_RULES and spec.method == "ranked":
         raise CountingError("owners' decisions cannot be ranked")
     if spec.rule == "majority":
