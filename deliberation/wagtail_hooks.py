@@ -103,3 +103,10 @@ def register_proposal_triage_menu_item():  # type: ignore[no-untyped-def]
 
 
 # ======================================== end of proposals ========================================
+
+
+# =================================================================================================
+# Registry (owner: registry): the roster upload page; its hooks register on import.
+# =================================================================================================
+
+from deliberation import admin_roster as _registry_admin  # noqa: E402, F401
