@@ -10,4 +10,5 @@ urlpatterns = [
     path("", include("cms.urls_proposals")),
     path("", include("cms.urls_polls")),
     path("", include("cms.urls_documents")),
+    path("", include("cms.urls_resolutions")),
 ]

@@ -1,0 +1,474 @@
+"""Public resolution pages: tracking list, detail with the whole timeline and rating, Atom feed,
+metrics.
+
+``deliberation`` cannot import ``votes`` or ``meetings``; this module (in ``cms``) assembles the
+timeline from each app's reads: the proposal's triage steps, the meetings that discussed it, the
+polls that decided it, then the resolution's own steps, updates, completion and ratings.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.syndication.views import Feed
+from django.core.paginator import Paginator
+from django.db.models import Count, Max, Q
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.feedgenerator import Atom1Feed
+from django.utils.translation import gettext as _
+
+from cms.resolution_forms import MetricsPeriodForm, RatingForm, ResolutionFilterForm
+from deliberation import metrics, rules, selectors
+from deliberation.charts import Bar, bar_chart_svg
+from deliberation.display import public_name
+from deliberation.models import (
+    Community,
+    Member,
+    Party,
+    PhotoStage,
+    ProgressPhoto,
+    Rating,
+    RatingScore,
+    Resolution,
+    ResolutionStatus,
+)
+from deliberation.services.resolutions import REFUSAL_MESSAGES, RatingRefused, rating_submit
+
+PAGE_SIZE = 20
+
+
+def _community(slug: str) -> Community:
+    return get_object_or_404(Community, slug=slug)
+
+
+def _url(name: str, *args: Any) -> str:
+    """A link to another area's page, or "" while that page does not exist yet."""
+    try:
+        return reverse(name, args=args)
+    except NoReverseMatch:
+        return ""
+
+
+# --- list ---------------------------------------------------------------------------------------
+
+
+def resolution_list(request: HttpRequest, community: str) -> HttpResponse:
+    place = _community(community)
+    form = ResolutionFilterForm(request.GET or None)
+    filters = form.filters()
+    today = timezone.localdate()
+    qs = selectors.resolution_list_public(community=place, today=today, **filters)
+    paginator = Paginator(qs, PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "cms/resolutions/list.html",
+        {
+            "community": place,
+            "form": form,
+            "page": page,
+            "rows": [(r, r.is_overdue(today)) for r in page.object_list],
+            "query": query.urlencode(),
+        },
+    )
+
+
+# --- detail -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Step:
+    at: dt.datetime
+    kind: (
+        str  # proposal | triage | meeting | poll | created | update | completed | reopened | rating
+    )
+    label: str
+    actor: str = ""
+    note: str = ""
+    link: str = ""
+    link_text: str = ""
+    percent: int | None = None
+    photos: list[ProgressPhoto] = field(default_factory=list)
+    automatic: bool = False
+
+
+def _actor_names(community: Community, user_ids: set[int]) -> dict[int, str]:
+    """Staff by organisation or party; residents masked."""
+    names: dict[int, str] = {}
+    for member in Member.objects.filter(community=community, user_id__in=user_ids).select_related(
+        "user"
+    ):
+        if member.party == Party.RESIDENT:
+            names[member.user_id] = public_name(
+                str(member.user), show_full_name=member.show_full_name
+            )
+        else:
+            names[member.user_id] = member.organisation or member.get_party_display()
+    return names
+
+
+def _meeting_steps(resolution: Resolution) -> list[Step]:
+    from meetings.models import AgendaItem
+
+    steps = []
+    items = AgendaItem.objects.filter(proposal_id=resolution.proposal_id).select_related("meeting")
+    for item in items.order_by("meeting__starts_at")[:10]:
+        meeting = item.meeting
+        steps.append(
+            Step(
+                at=meeting.starts_at,
+                kind="meeting",
+                label=_("上会协商:%(title)s") % {"title": meeting.title},
+                link=_url("meeting-detail", resolution.community.slug, meeting.pk)
+                or (
+                    _url("meeting-minutes-pdf", resolution.community.slug, meeting.pk)
+                    if meeting.status == "closed"
+                    else ""
+                ),
+                link_text=_("会议记录"),
+            )
+        )
+    return steps
+
+
+def _poll_steps(resolution: Resolution) -> list[Step]:
+    from votes.models import Poll, PollStatus
+
+    steps = []
+    polls = (
+        Poll.objects.filter(
+            Q(resolution=resolution) | Q(proposal_id=resolution.proposal_id, decides_proposal=True)
+        )
+        .exclude(status=PollStatus.DRAFT)
+        .order_by("created_at")[:10]
+    )
+    for poll in polls:
+        verdict = (poll.result or {}).get("verdict", "")
+        note = {
+            "passed": _("表决通过"),
+            "failed": _("未通过"),
+        }.get(verdict, poll.get_status_display())
+        steps.append(
+            Step(
+                at=poll.finalised_at or poll.closed_at or poll.opened_at or poll.created_at,
+                kind="poll",
+                label=_("表决:%(question)s") % {"question": poll.question},
+                note=note,
+                link=_url("poll-detail", resolution.community.slug, poll.pk),
+                link_text=_("表决结果"),
+            )
+        )
+    return steps
+
+
+def _rating_steps(resolution: Resolution) -> list[Step]:
+    rows = (
+        Rating.objects.filter(resolution=resolution)
+        .values("round", "score")
+        .annotate(n=Count("pk"), last=Max("created_at"))
+    )
+    rounds: dict[int, dict[str, Any]] = {}
+    for row in rows:
+        entry = rounds.setdefault(row["round"], {"last": row["last"], "counts": {}})
+        entry["last"] = max(entry["last"], row["last"])
+        entry["counts"][row["score"]] = row["n"]
+    steps = []
+    for number, entry in sorted(rounds.items()):
+        counts = entry["counts"]
+        note = ",".join(f"{label} {counts.get(score, 0)}" for score, label in RatingScore.choices)
+        steps.append(
+            Step(
+                at=entry["last"],
+                kind="rating",
+                label=_("满意度测评(第 %(round)s 轮)") % {"round": number},
+                note=note,
+            )
+        )
+    return steps
+
+
+def resolution_timeline(resolution: Resolution) -> list[Step]:
+    """proposal → triage → meeting → vote → decision → updates → completion → ratings."""
+    proposal = resolution.proposal
+    steps = [
+        Step(
+            at=proposal.submitted_at,
+            kind="proposal",
+            label=_("提出议题"),
+            note=proposal.get_channel_display(),
+            link=_url("proposal-detail", resolution.community.slug, proposal.pk),
+            link_text=_("查看议题"),
+        )
+    ]
+    for entry in selectors.proposal_timeline(proposal):
+        if entry.status == "decided":
+            continue  # shown as the resolution's own first step
+        steps.append(
+            Step(at=entry.at, kind="triage", label=entry.label, actor=entry.actor, note=entry.note)
+        )
+    steps += _meeting_steps(resolution)
+    steps += _poll_steps(resolution)
+    transitions = list(resolution.transitions.all())
+    updates = list(resolution.updates.all())
+    names = _actor_names(
+        resolution.community,
+        {t.actor_id for t in transitions if t.actor_id}
+        | {u.author_id for u in updates if u.author_id},
+    )
+    for step in transitions:
+        if step.to_status == ResolutionStatus.COMPLETED:
+            continue  # the completion report (an update) carries the text and photos
+        if step.to_status == ResolutionStatus.IN_PROGRESS:
+            label = _("形成决议")
+            kind = "created"
+        else:
+            label = _("自动重新办理") if step.automatic else _("重新办理")
+            kind = "reopened"
+        steps.append(
+            Step(
+                at=step.at,
+                kind=kind,
+                label=label,
+                actor=_("系统") if step.automatic else names.get(step.actor_id, ""),
+                note=step.note,
+                automatic=step.automatic,
+            )
+        )
+    for update in updates:
+        steps.append(
+            Step(
+                at=update.created_at,
+                kind="completed" if update.is_completion else "update",
+                label=_("办结报告") if update.is_completion else _("办理进展"),
+                actor=names.get(update.author_id, ""),
+                note=update.text,
+                percent=update.percent,
+                photos=list(update.photos.all()),
+            )
+        )
+    steps += _rating_steps(resolution)
+    steps.sort(key=lambda s: s.at)
+    return steps
+
+
+def _rating_state(request: HttpRequest, resolution: Resolution) -> dict[str, Any]:
+    """What the rating box shows: the form, the person's rating, or why they cannot rate."""
+    from deliberation.services.resolutions import rating_refusal
+
+    member = rules.member_of(request.user, resolution.community)
+    open_now = (
+        resolution.status == ResolutionStatus.COMPLETED
+        and resolution.rating_closes_at is not None
+        and timezone.now() <= resolution.rating_closes_at
+    )
+    state: dict[str, Any] = {"open": open_now, "can_rate": False, "mine": None, "reason": ""}
+    if not request.user.is_authenticated:
+        return state
+    mine = selectors.resolution_member_rating(resolution=resolution, member=member)
+    if mine is not None:
+        state["mine"] = mine
+        return state
+    code = rating_refusal(resolution=resolution, member=member)
+    if code:
+        state["reason"] = _(REFUSAL_MESSAGES[code])
+    else:
+        state["can_rate"] = True
+    return state
+
+
+def resolution_detail(request: HttpRequest, community: str, pk: int) -> HttpResponse:
+    place = _community(community)
+    resolution = selectors.resolution_get_public(community=place, pk=pk)
+    if resolution is None:
+        raise Http404(_("没有找到该决议。"))
+    form = RatingForm()
+    status = 200
+    if request.method == "POST":
+        form = RatingForm(request.POST)
+        if not request.user.is_authenticated:
+            login = reverse("login")
+            return HttpResponseRedirect(f"{login}?next={request.path}")
+        if form.is_valid():
+            try:
+                rating_submit(
+                    resolution=resolution,
+                    member=rules.member_of(request.user, place),
+                    score=form.cleaned_data["score"],
+                    comment=form.cleaned_data["comment"],
+                )
+            except RatingRefused as exc:
+                form.add_error(None, exc.message)
+            else:
+                messages.success(request, _("感谢您的评价。"))
+                return HttpResponseRedirect(
+                    reverse("resolution-detail", args=[place.slug, resolution.pk]) + "#rating"
+                )
+        status = 400
+    photos = [photo for update in resolution.updates.all() for photo in update.photos.all()]
+    return render(
+        request,
+        "cms/resolutions/detail.html",
+        {
+            "community": place,
+            "resolution": resolution,
+            "overdue": resolution.is_overdue(),
+            "timeline": resolution_timeline(resolution),
+            "before_photos": [p for p in photos if p.stage == PhotoStage.BEFORE],
+            "after_photos": [p for p in photos if p.stage == PhotoStage.AFTER],
+            "summary": selectors.resolution_rating_summary(resolution=resolution),
+            "comments": selectors.resolution_comments_public(resolution=resolution, limit=20),
+            "rating": _rating_state(request, resolution),
+            "form": form,
+        },
+        status=status,
+    )
+
+
+# --- feed ---------------------------------------------------------------------------------------
+
+
+class ResolutionFeed(Feed):
+    """Atom feed of a community's resolution steps: decided, completed, reopened."""
+
+    feed_type = Atom1Feed
+
+    def get_object(self, request: HttpRequest, community: str) -> Community:  # type: ignore[override]
+        return _community(community)
+
+    def title(self, obj: Community) -> str:
+        return _("%(name)s · 决议办理动态") % {"name": obj.name}
+
+    def subtitle(self, obj: Community) -> str:
+        return _("决议形成、办结和重新办理的最新动态。")
+
+    def link(self, obj: Community) -> str:
+        return reverse("resolution-list", args=[obj.slug])
+
+    def items(self, obj: Community) -> list[Any]:
+        return selectors.resolution_feed_entries(community=obj, limit=50)
+
+    def item_title(self, item: Any) -> str:
+        label = {
+            ResolutionStatus.IN_PROGRESS: _("形成决议"),
+            ResolutionStatus.COMPLETED: _("已办结"),
+            ResolutionStatus.REOPENED: _("重新办理"),
+        }.get(item.to_status, item.to_status)
+        return f"{label}:{item.resolution.proposal.title}"
+
+    def item_description(self, item: Any) -> str:
+        return item.note or item.resolution.decision
+
+    def item_link(self, item: Any) -> str:
+        return reverse(
+            "resolution-detail", args=[item.resolution.community.slug, item.resolution_id]
+        )
+
+    def item_guid(self, item: Any) -> str:
+        return f"resolution-{item.resolution_id}-step-{item.pk}"
+
+    item_guid_is_permalink = False
+
+    def item_pubdate(self, item: Any) -> dt.datetime:
+        return item.at
+
+    def item_updateddate(self, item: Any) -> dt.datetime:
+        return item.at
+
+
+resolution_feed = ResolutionFeed()
+
+
+# --- metrics ------------------------------------------------------------------------------------
+
+
+def metrics_context(community: Community, start: dt.date, end: dt.date) -> dict[str, Any]:
+    """Rates for the community and per party, with SVG charts (shared with the admin view)."""
+    period = metrics.Period(start, end)
+    proposals, resolutions, ratings = selectors.metrics_facts(community=community, period=period)
+    now = timezone.now()
+    overall = metrics.compute(
+        proposals=proposals, resolutions=resolutions, ratings=ratings, period=period, as_of=now
+    )
+    parties = [Party.PROPERTY, Party.COMMITTEE, Party.DEPARTMENT, Party.RESIDENT]
+    by_party = metrics.compute_by_party(
+        proposals=proposals,
+        resolutions=resolutions,
+        ratings=ratings,
+        period=period,
+        as_of=now,
+        parties=parties,
+    )
+    party_rows = [(Party(p).label, by_party[p]) for p in parties]
+
+    def rate_bar(label: str, rate: metrics.Rate) -> Bar:
+        return Bar(label=str(label), value=rate.percent, text=rate.display())
+
+    charts = [
+        bar_chart_svg(
+            title=_("本社区四项指标"),
+            bars=[
+                rate_bar(_("响应率"), overall.response),
+                rate_bar(_("解决率"), overall.resolution),
+                rate_bar(_("满意率"), overall.satisfaction),
+                rate_bar(_("按时办结率"), overall.on_time),
+            ],
+            chart_id="chart-overall",
+        )
+    ]
+    for key, title in (
+        ("resolution", _("各责任方解决率")),
+        ("satisfaction", _("各责任方满意率")),
+        ("on_time", _("各责任方按时办结率")),
+    ):
+        charts.append(
+            bar_chart_svg(
+                title=title,
+                bars=[rate_bar(label, getattr(m, key)) for label, m in party_rows],
+                chart_id=f"chart-{key}",
+            )
+        )
+    longest = max([m.median_days or 0 for _label, m in party_rows] + [1])
+    charts.append(
+        bar_chart_svg(
+            title=_("各责任方办结天数(中位数)"),
+            bars=[
+                Bar(
+                    label=str(label),
+                    value=m.median_days,
+                    text=_("%(days)s 天") % {"days": m.median_days}
+                    if m.median_days is not None
+                    else "—",
+                )
+                for label, m in party_rows
+            ],
+            max_value=float(longest),
+            chart_id="chart-days",
+        )
+    )
+    return {
+        "period": period,
+        "overall": overall,
+        "party_rows": party_rows,
+        "charts": charts,
+    }
+
+
+def metrics_page(request: HttpRequest, community: str) -> HttpResponse:
+    place = _community(community)
+    form = MetricsPeriodForm(request.GET or None)
+    start, end = form.period()
+    context = metrics_context(place, start, end)
+    return render(
+        request,
+        "cms/resolutions/metrics.html",
+        {"community": place, "form": form, **context},
+        status=400 if form.is_bound and not form.is_valid() else 200,
+    )
