@@ -6,19 +6,18 @@ from decimal import Decimal
 from django.db import transaction
 
 from .models import (
-    Building,
     Category,
     Channel,
     Community,
     Member,
-    Ownership,
     Party,
     Proposal,
     ProposalOption,
     SharingRule,
-    Unit,
     User,
 )
+from .rules import Role
+from .services.registry import roles_ensure, roster_import, staff_member_set
 
 DEMO_SLUG = "minzhucun"
 DEMO_PASSWORD = "sifang-demo-2026"  # noqa: S105
@@ -110,8 +109,20 @@ def roster_rows() -> list[dict[str, str]]:
     return rows
 
 
+# The role each demo account holds; every party has one account for the demo.
+STAFF_ROLES = {
+    Party.RESIDENT: Role.RESIDENT,
+    Party.PROPERTY: Role.PROPERTY,
+    Party.COMMITTEE: Role.FACILITATOR,
+    Party.DEPARTMENT: Role.DEPARTMENT,
+}
+# The resident representative also signs in with a one-time code (console sender in the demo).
+RESIDENT_REP_PHONE = "13700000000"
+
+
 @transaction.atomic
 def seed_community() -> Community:
+    """The community, its roster (through the roster importer) and one account per party."""
     community, _ = Community.objects.update_or_create(
         slug=DEMO_SLUG,
         defaults={
@@ -122,46 +133,24 @@ def seed_community() -> Community:
             ),
         },
     )
-    for row in roster_rows():
-        building, _ = Building.objects.get_or_create(
-            community=community, name=row["building"], defaults={"floors": 6}
-        )
-        unit, _ = Unit.objects.update_or_create(
-            building=building,
-            number=row["unit"],
-            defaults={
-                "floor": int(row["unit"][0]),
-                "area_m2": Decimal(row["area_m2"]),
-                "unsold": row["unsold"] == "1",
-            },
-        )
-        if not row["owner_name"]:
-            continue
-        user, _ = User.objects.get_or_create(
-            phone=row["phone"],
-            defaults={"username": f"p{row['phone']}", "display_name": row["owner_name"]},
-        )
-        member, _ = Member.objects.get_or_create(
-            community=community, user=user, defaults={"party": Party.RESIDENT, "verified": True}
-        )
-        Ownership.objects.get_or_create(unit=unit, member=member)
+    roster_import(community=community, rows=roster_rows())
+    roles_ensure()
     for account in STAFF:
         user, created = User.objects.get_or_create(
             username=account.username, defaults={"display_name": account.display_name}
         )
-        if created:
+        if created or not user.has_usable_password():
             user.set_password(DEMO_PASSWORD)
-            user.save()
-        Member.objects.update_or_create(
+        if account.party == Party.RESIDENT and not user.phone:
+            user.phone = RESIDENT_REP_PHONE
+        user.save()
+        staff_member_set(
             community=community,
             user=user,
-            defaults={
-                "party": account.party,
-                "organisation": account.organisation,
-                "title": account.title,
-                "is_council_member": True,
-                "verified": True,
-            },
+            role=STAFF_ROLES[account.party],
+            organisation=account.organisation,
+            title=account.title,
+            is_council_member=True,
         )
     return community
 
