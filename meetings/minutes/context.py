@@ -16,10 +16,10 @@ from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from deliberation.display import public_name
 from deliberation.models import Member, Party, Resolution
+from votes.counting import verdict_label
 from votes.models import BallotChannel, Option, Poll
 
 from ..models import (
@@ -89,132 +89,133 @@ def member_label(member: Member) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
-# Poll results: ``poll.result`` is the JSON of ``votes.counting.Result.to_dict()``.
+# Poll results: ``poll.result`` is the JSON of ``votes.counting.Result.to_dict()``:
+# ``electorate`` {headcount, area}; ``participating`` {ballots, headcount, area, share_headcount,
+# share_area}; ``options`` [{id, label, ballots, headcount, area, share_headcount, share_area,
+# adopted}]; ``thresholds`` [{key, label, met, text}]; ``verdict``, ``reasons``, ``winners``,
+# ``by_channel`` {channel: n}; ``deemed`` (a second tally with ``clause`` and ``note``) or None;
+# ``ranked`` {rounds: [{round, counts: [{id, headcount}], eliminated}]} or None.
 
 CHANNEL_LABELS = dict(BallotChannel.choices)
 
-VERDICT_LABELS = {
-    "passed": gettext_lazy("通过"),
-    "failed": gettext_lazy("未通过"),
-    "no_verdict": gettext_lazy("未达参与表决要求,不作结论"),
-    "undecided": gettext_lazy("未决(票数相同或未产生多数)"),
-}
+
+def share_text(share: Any) -> str:
+    """A share as printed: "66.7%(2/3)"; blank when there is none (denominator 0)."""
+    if not isinstance(share, dict):
+        return "" if share in (None, "") else str(share)
+    percent, fraction = share.get("percent"), share.get("fraction")
+    if percent in (None, ""):
+        return str(fraction or "")
+    text = f"{percent}%"
+    return f"{text}({fraction})" if fraction else text
 
 
-def _first(data: dict, *keys: str, default: Any = None) -> Any:
-    for key in keys:
-        if isinstance(data, dict) and data.get(key) not in (None, ""):
-            return data[key]
-    return default
+def _option_rows(raw_options: list, winners: set[int], labels: dict[int, str]) -> list[dict]:
+    rows = []
+    for raw in raw_options or []:
+        option_id = raw.get("id")
+        rows.append(
+            {
+                "id": option_id,
+                "label": raw.get("label") or labels.get(option_id, ""),
+                "ballots": raw.get("ballots", raw.get("headcount", 0)),
+                "headcount": raw.get("headcount", 0),
+                "area": format_area(raw.get("area")),
+                "headcount_share": share_text(raw.get("share_headcount")),
+                "area_share": share_text(raw.get("share_area")),
+                "winner": option_id in winners or bool(raw.get("adopted")),
+            }
+        )
+    return rows
 
 
-def _share_text(value: Any) -> str:
-    """A share as printed: the display percent when given, else the exact fraction."""
-    if value in (None, ""):
-        return ""
-    if isinstance(value, dict):
-        percent = _first(value, "percent", "display", "pct")
-        fraction = _first(value, "fraction", "exact", "value")
-        if percent not in (None, "") and fraction not in (None, ""):
-            percent_text = str(percent)
-            if not percent_text.endswith("%"):
-                percent_text += "%"
-            return f"{percent_text}({fraction})"
-        return str(percent if percent not in (None, "") else fraction or "")
-    return str(value)
+def _thresholds(raw: list) -> list[dict]:
+    return [
+        {
+            "label": str(item.get("label") or item.get("key") or ""),
+            "met": bool(item.get("met")),
+            "text": str(item.get("text") or ""),
+        }
+        for item in raw or []
+        if isinstance(item, dict)
+    ]
 
 
 def result_view(result: dict | None, options: list[Option]) -> dict | None:
-    """Normalise a stored poll result into rows and lines the templates print.
+    """Normalise a stored poll result into the rows and lines the templates print.
 
-    Returns None when the poll has no stored result yet.
+    Returns None when the poll has no stored result yet. Labels come from the stored result
+    (the options as frozen at open), else from the poll's options.
     """
     if not result:
         return None
-    labels = {str(option.pk): option.label for option in options}
-    raw_rows = _first(result, "options", "counts", "tally", default=[])
-    if isinstance(raw_rows, dict):
-        raw_rows = [
-            {"id": key, **(value if isinstance(value, dict) else {"headcount": value})}
-            for key, value in raw_rows.items()
-        ]
-    winners_raw = _first(result, "winners", "winner_ids", "winner", default=[])
-    if not isinstance(winners_raw, list | tuple):
-        winners_raw = [winners_raw]
-    winners = {str(winner) for winner in winners_raw if winner is not None}
-    rows = []
-    for raw in raw_rows:
-        option_id = str(_first(raw, "id", "option", "option_id", default=""))
-        rows.append(
+    labels = {option.pk: option.label for option in options}
+    winners = set(result.get("winners") or [])
+    electorate = result.get("electorate") or {}
+    participating = result.get("participating") or {}
+    rows = _option_rows(result.get("options"), winners, labels)
+    approving = [row for row in rows if row["winner"]]
+    verdict = str(result.get("verdict") or "undecided")
+    by_channel = [
+        {"channel": str(CHANNEL_LABELS.get(key, key)), "count": count}
+        for key, count in sorted((result.get("by_channel") or {}).items())
+    ]
+    deemed_raw = result.get("deemed")
+    deemed = None
+    if isinstance(deemed_raw, dict):
+        deemed_participating = deemed_raw.get("participating") or {}
+        deemed = {
+            "rows": _option_rows(deemed_raw.get("options"), winners, labels),
+            "participating_headcount": deemed_participating.get("headcount"),
+            "participating_area": format_area(deemed_participating.get("area")),
+            "thresholds": _thresholds(deemed_raw.get("thresholds")),
+            "verdict_label": verdict_label(str(deemed_raw.get("verdict") or "")),
+            "clause": str(deemed_raw.get("clause") or ""),
+            "note": str(deemed_raw.get("note") or ""),
+            "decides": result.get("decided_by") == "deemed",
+        }
+    rounds = []
+    for round_ in (result.get("ranked") or {}).get("rounds") or []:
+        rounds.append(
             {
-                "label": _first(raw, "label", default=labels.get(option_id, option_id)),
-                "headcount": _first(raw, "headcount", "count", "votes", default=0),
-                "area": format_area(_first(raw, "area")),
-                "headcount_share": _share_text(_first(raw, "headcount_share", "share")),
-                "area_share": _share_text(_first(raw, "area_share")),
-                "winner": option_id in winners,
+                "number": round_.get("round"),
+                "counts": [
+                    {"label": labels.get(count.get("id"), ""), "headcount": count.get("headcount")}
+                    for count in round_.get("counts") or []
+                ],
+                "eliminated": [
+                    labels.get(option_id, "") for option_id in round_.get("eliminated") or []
+                ],
             }
         )
-    participating = _first(result, "participating", "participation", default={}) or {}
-    electorate = _first(result, "electorate", "totals", default={}) or {}
-    shares = _first(result, "shares", default={}) or {}
-    verdict = str(_first(result, "verdict", default="undecided"))
-    channels_raw = _first(result, "by_channel", default={}) or {}
-    by_channel = (
-        [
-            {"channel": str(CHANNEL_LABELS.get(key, key)), "count": value}
-            for key, value in sorted(channels_raw.items())
-        ]
-        if isinstance(channels_raw, dict)
-        else list(channels_raw)
-    )
-    rounds = _first(result, "rounds", default=[]) or []
-    deemed = _first(result, "deemed")
     return {
         "rows": rows,
-        "electorate_headcount": _first(
-            result,
-            "electorate_headcount",
-            "total_headcount",
-            default=_first(electorate, "headcount"),
-        ),
-        "electorate_area": format_area(
-            _first(result, "electorate_area", "total_area", default=_first(electorate, "area"))
-        ),
-        "participating_headcount": _first(
-            result,
-            "participating_headcount",
-            "ballots",
-            default=_first(participating, "headcount", "count"),
-        ),
-        "participating_area": format_area(
-            _first(result, "participating_area", default=_first(participating, "area"))
-        ),
-        "participation_headcount_share": _share_text(
-            _first(shares, "participation_headcount", "participating_headcount")
-        ),
-        "participation_area_share": _share_text(
-            _first(shares, "participation_area", "participating_area")
-        ),
-        "approval_headcount_share": _share_text(
-            _first(shares, "approval_headcount", "approving_headcount")
-        ),
-        "approval_area_share": _share_text(_first(shares, "approval_area", "approving_area")),
-        "thresholds": [
-            {
-                "label": str(_first(item, "label", "key", default="")),
-                "met": bool(item.get("met")),
-                "text": str(_first(item, "text", default="")),
-            }
-            for item in (_first(result, "thresholds", default=[]) or [])
-            if isinstance(item, dict)
-        ],
+        "electorate_headcount": electorate.get("headcount"),
+        "electorate_area": format_area(electorate.get("area")),
+        "participating_ballots": participating.get("ballots"),
+        "participating_headcount": participating.get("headcount"),
+        "participating_area": format_area(participating.get("area")),
+        "participation_headcount_share": share_text(participating.get("share_headcount")),
+        "participation_area_share": share_text(participating.get("share_area")),
+        # The approving (adopted or winning) option, by headcount and by area.
+        "approving_label": "、".join(row["label"] for row in approving),
+        "approving_headcount": sum(row["headcount"] for row in approving) if approving else None,
+        "approving_area": approving[0]["area"] if len(approving) == 1 else "",
+        "approval_headcount_share": approving[0]["headcount_share"] if len(approving) == 1 else "",
+        "approval_area_share": approving[0]["area_share"] if len(approving) == 1 else "",
+        "thresholds": _thresholds(result.get("thresholds")),
         "verdict": verdict,
-        "verdict_label": str(VERDICT_LABELS.get(verdict, verdict)),
-        "reasons": [str(reason) for reason in (_first(result, "reasons", default=[]) or [])],
+        "verdict_label": verdict_label(verdict),
+        "reasons": [str(reason) for reason in result.get("reasons") or []],
+        # Reasons that the thresholds table does not already print (e.g. the closing sentence).
+        "summary_reasons": [
+            str(reason)
+            for reason in result.get("reasons") or []
+            if str(reason) not in {t.get("text") for t in result.get("thresholds") or []}
+        ],
         "by_channel": by_channel,
-        "rounds": rounds,
         "deemed": deemed,
+        "rounds": rounds,
     }
 
 

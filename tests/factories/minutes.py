@@ -27,6 +27,7 @@ from meetings.models import (
     SpeakerStatus,
     Stance,
 )
+from votes import counting
 from votes.models import Option, Poll, PollStatus
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -44,50 +45,40 @@ class MinutesScene:
     proposal: Proposal
 
 
-def owners_result(options: list[Option]) -> dict:
-    """A stored result for the parking poll, shaped like ``votes.counting.Result.to_dict()``."""
+def owners_result(options: list[Option], *, question: str = "南门停车采用哪个方案") -> dict:
+    """The parking poll counted by ``votes.counting``: 200 owners with 17,000.00 m², of whom
+    173 with 15,000.00 m² took part; 132 owners with 11,234.56 m² chose the first plan."""
     first, second = options
-    return {
-        "verdict": "passed",
-        "reasons": [
-            "参与表决人数 173/200 ≥ 2/3,参与表决面积 15,000.00/17,000.00 ≥ 2/3",
-            "同意人数 132/173 > 1/2,同意面积 11,234.56/15,000.00 > 1/2",
-        ],
-        "electorate": {"headcount": 200, "area": "17000.00"},
-        "participating": {"headcount": 173, "area": "15000.00"},
-        "options": [
-            {"id": first.pk, "label": first.label, "headcount": 132, "area": "11234.56"},
-            {"id": second.pk, "label": second.label, "headcount": 41, "area": "3765.44"},
-        ],
-        "thresholds": [
-            {
-                "key": "participation_headcount",
-                "label": "参与表决人数",
-                "met": True,
-                "text": "173/200 ≥ 2/3",
-            },
-            {
-                "key": "participation_area",
-                "label": "参与表决面积",
-                "met": True,
-                "text": "15000.00/17000.00 ≥ 2/3",
-            },
-            {
-                "key": "approval_headcount",
-                "label": "同意人数",
-                "met": True,
-                "text": "132/173 > 1/2",
-            },
-            {
-                "key": "approval_area",
-                "label": "同意面积",
-                "met": True,
-                "text": "11234.56/15000.00 > 1/2",
-            },
-        ],
-        "winners": [first.pk],
-        "by_channel": {"online": 120, "paper": 45, "proxy": 8},
-    }
+    spec = counting.PollSpec(
+        kind="owners",
+        method="single",
+        rule="owners_ordinary",
+        options=(
+            counting.OptionSpec(id=first.pk, label=first.label, sort_order=0),
+            counting.OptionSpec(id=second.pk, label=second.label, sort_order=1),
+        ),
+        question=question,
+    )
+    areas = (
+        [Decimal("85.11")] * 131
+        + [Decimal("85.15")]  # plan A: 132 owners, 11,234.56 m²
+        + [Decimal("91.84")] * 41  # plan B: 41 owners, 3,765.44 m²
+        + [Decimal("74.07")] * 26
+        + [Decimal("74.18")]  # did not take part: 27 owners, 2,000.00 m²
+    )
+    voters = [counting.Voter(key=f"u{n}", area=area) for n, area in enumerate(areas)]
+    channels = ["online"] * 120 + ["paper"] * 45 + ["proxy"] * 8
+    ballots = [
+        counting.CastBallot(
+            voter_key=voter.key,
+            choice={"choice": first.pk if n < 132 else second.pk},
+            area=voter.area,
+            channel=channels[n],
+            seq=n + 1,
+        )
+        for n, voter in enumerate(voters[:173])
+    ]
+    return counting.count(spec, voters, ballots).to_dict()
 
 
 def _member(community: Community, username: str, name: str, party: str, **extra) -> Member:

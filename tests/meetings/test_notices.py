@@ -54,13 +54,19 @@ def test_vote_result_notice_shows_electorate_participation_rule_verdict_and_chai
         "公示期:2026年11月23日至2026年11月30日",  # 7 days, the community's objection period
         # The electorate's headcount and area, participation and the options by both.
         "表决范围总数20017,000.00㎡",
-        "参与表决17315,000.00㎡",
-        "方案一:划线停车13211,234.56㎡",
+        "86.5%(173/200)",
+        "15,000.00㎡",
+        "88.2%(15/17)",
+        # Approval by headcount and by area.
+        "同意“方案一:划线停车”",
+        "76.3%(132/173)",
+        "74.9%(35108/46875)",
         # The rule applied, thresholds, verdict with reasons, ballots by channel.
         "业主共同决定一般事项(双过半)",
-        "同意面积达到11234.56/15000.00>1/2",
+        "参与表决人数173/200=86.5%≥2/3",
+        "同意面积(方案一:划线停车)11234.56/15000.00㎡=74.9%>1/2",
         "表决结果:通过",
-        "同意人数132/173>1/2",
+        "「方案一:划线停车」获得通过",
         "纸质票(工作人员录入)45",
         scene.poll.chain_head,
         "本结果为初步结果",
