@@ -484,20 +484,21 @@ def _threshold(
     *,
     key: str,
     label: str,
-    part: int | Fraction,
-    whole: int | Fraction,
+    part: int,
+    whole: int,
     required: Fraction,
     inclusive: bool,
     area: bool,
     option_id: int | None = None,
 ) -> Threshold:
     """Compare ``part/whole`` with ``required`` in integers: ``den·part ≥/> num·whole``."""
-    left = required.denominator * Fraction(part)
-    right = required.numerator * Fraction(whole)
+    left = required.denominator * part
+    right = required.numerator * whole
     met = left >= right if inclusive else left > right
-    value = Fraction(part) / Fraction(whole) if whole else None
-    if area:
-        part_s, whole_s, unit = area_str(Fraction(part)), area_str(Fraction(whole)), "㎡"
+    value = Fraction(part, whole) if whole else None
+    if area:  # part and whole in 0.01 m²
+        part_s, whole_s = area_str(Fraction(part, 100)), area_str(Fraction(whole, 100))
+        unit = "㎡"
     else:
         part_s, whole_s, unit = str(part), str(whole), ""
     if value is None:
@@ -542,12 +543,19 @@ def _int(value: Any, what: str) -> int:
     return value
 
 
-def to_area(value: Any) -> Fraction:
-    """An area (Decimal, str, int) as an exact ``Fraction``; refuses floats and sub-cent areas."""
+def to_cents(value: Any) -> int:
+    """An area (Decimal, str, int, Fraction) in m² as whole 0.01 m² units.
+
+    Refuses floats, negative areas and areas finer than 0.01 m² (``CountingError``). Counting
+    adds areas as these integers; shares are ``Fraction``s of them.
+    """
     if isinstance(value, bool | float):
         raise CountingError(f"area must be a Decimal or a string, never a float: {value!r}")
     if isinstance(value, Fraction):
-        number = value
+        scaled = value * 100
+        if scaled.denominator != 1:
+            raise CountingError(f"area {value!r} is not a multiple of 0.01 m²")
+        cents = scaled.numerator
     else:
         try:
             dec = value if isinstance(value, Decimal) else Decimal(str(value))
@@ -555,12 +563,18 @@ def to_area(value: Any) -> Fraction:
             raise CountingError(f"area {value!r} is not a number") from exc
         if not dec.is_finite():
             raise CountingError(f"area {value!r} is not finite")
-        number = Fraction(dec)
-    if number < 0:
+        shifted = dec.scaleb(2)
+        if shifted != shifted.to_integral_value():
+            raise CountingError(f"area {value!r} is not a multiple of 0.01 m²")
+        cents = int(shifted)
+    if cents < 0:
         raise CountingError(f"area {value!r} is negative")
-    if (number * 100).denominator != 1:
-        raise CountingError(f"area {value!r} is not a multiple of 0.01 m²")
-    return number
+    return cents
+
+
+def to_area(value: Any) -> Fraction:
+    """An area (Decimal, str, int) as an exact ``Fraction`` of m²; see ``to_cents``."""
+    return Fraction(to_cents(value), 100)
 
 
 def _validate_spec(spec: PollSpec) -> None:
@@ -621,7 +635,7 @@ def _selection(spec: PollSpec, choice: Mapping[str, Any], option_ids: set[int]) 
 class _Entry:
     selection: tuple[int, ...]
     headcount: int
-    area: Fraction
+    cents: int  # area in 0.01 m²
     ballots: int = 1  # 0 for the deemed non-voters' entry
 
 
@@ -640,21 +654,21 @@ def count(
     unknown option; a malformed choice; a float; participation above the electorate.
     """
     _validate_spec(spec)
-    voter_map: dict[str, tuple[int, Fraction]] = {}
-    ht, at = 0, Fraction(0)
+    voter_map: dict[str, tuple[int, int]] = {}
+    ht, at = 0, 0  # headcount, area in 0.01 m²
     for voter in voters:
         if not isinstance(voter.key, str) or not voter.key:
             raise CountingError(f"voter key {voter.key!r} must be a non-empty string")
         if voter.key in voter_map:
             raise CountingError(f"voter {voter.key!r} appears twice in the electorate")
-        weight = (_int(voter.headcount, "headcount"), to_area(voter.area))
+        weight = (_int(voter.headcount, "headcount"), to_cents(voter.area))
         if weight[0] < 1:
             raise CountingError(f"voter {voter.key!r} has headcount {weight[0]}")
         voter_map[voter.key] = weight
         ht += weight[0]
         at += weight[1]
     if totals is not None:
-        t_h, t_a = _int(totals[0], "total headcount"), to_area(totals[1])
+        t_h, t_a = _int(totals[0], "total headcount"), to_cents(totals[1])
         if voter_map and (t_h, t_a) != (ht, at):
             raise CountingError(f"totals {totals} differ from the electorate's ({ht}, {at})")
         ht, at = t_h, t_a
@@ -667,7 +681,7 @@ def count(
     channels: Counter[str] = Counter()
     for ballot in ballots:
         headcount = _int(ballot.headcount, "ballot headcount")
-        area = to_area(ballot.area)
+        area = to_cents(ballot.area)
         if headcount < 1:
             raise CountingError(f"ballot {ballot.seq} has headcount {headcount}")
         if ballot.voter_key is not None:
@@ -683,13 +697,15 @@ def count(
         if ballot.channel:
             channels[ballot.channel] += 1
     hp = sum(e.headcount for e in entries)
-    ap = sum((e.area for e in entries), Fraction(0))
+    ap = sum(e.cents for e in entries)
     if hp > ht or ap > at:
         raise CountingError(f"participation ({hp}, {ap}) exceeds the electorate ({ht}, {at})")
 
     rounds: tuple[Round, ...] = ()
     if spec.method == "ranked":
-        rounds, ranked_outcome = instant_runoff(spec.options, entries)
+        rounds, ranked_outcome = instant_runoff(
+            spec.options, entries, to_the_end=spec.rule == "majority"
+        )
         raw = _tally(spec, ht, at, entries, ranked=ranked_outcome)
     else:
         raw = _tally(spec, ht, at, entries)
@@ -697,28 +713,28 @@ def count(
     result = Result(
         spec=spec,
         electorate_headcount=ht,
-        electorate_area=at,
+        electorate_area=Fraction(at, 100),
         raw=raw,
         deemed=None,
         by_channel=dict(channels),
         rounds=rounds,
     )
     if spec.deem_nonvoters and spec.method != "ranked":
-        result = _with_deemed(result, entries)
+        result = _with_deemed(result, entries, at)
     return result
 
 
 def _option_counts(
-    spec: PollSpec, entries: Sequence[_Entry], hp: int, ap: Fraction, adopted: set[int]
+    spec: PollSpec, entries: Sequence[_Entry], hp: int, ap: int, adopted: set[int]
 ) -> tuple[OptionCount, ...]:
-    totals = {o.id: [0, 0, Fraction(0)] for o in spec.options}
+    totals = {o.id: [0, 0, 0] for o in spec.options}
     for entry in entries:
         picked = entry.selection[:1] if spec.method == "ranked" else entry.selection
         for option_id in picked:
             row = totals[option_id]
             row[0] += entry.ballots
             row[1] += entry.headcount
-            row[2] += entry.area
+            row[2] += entry.cents
     return tuple(
         OptionCount(
             id=o.id,
@@ -726,13 +742,19 @@ def _option_counts(
             meaning=o.meaning,
             ballots=totals[o.id][0],
             headcount=totals[o.id][1],
-            area=totals[o.id][2],
+            area=Fraction(totals[o.id][2], 100),
             share_headcount=Share(Fraction(totals[o.id][1], hp) if hp else None),
-            share_area=Share(totals[o.id][2] / ap if ap else None),
+            share_area=Share(Fraction(totals[o.id][2], ap) if ap else None),
             adopted=o.id in adopted,
         )
         for o in _ordered(spec.options)
     )
+
+
+def _cents_of(area: Fraction) -> int:
+    scaled = area * 100
+    assert scaled.denominator == 1
+    return scaled.numerator
 
 
 def _ordered(options: Iterable[OptionSpec]) -> list[OptionSpec]:
@@ -751,13 +773,13 @@ class RankedOutcome:
 def _tally(
     spec: PollSpec,
     ht: int,
-    at: Fraction,
+    at: int,
     entries: Sequence[_Entry],
     *,
     ranked: RankedOutcome | None = None,
 ) -> Tally:
     hp = sum(e.headcount for e in entries)
-    ap = sum((e.area for e in entries), Fraction(0))
+    ap = sum(e.cents for e in entries)
     n_ballots = sum(e.ballots for e in entries)
     preliminary = _option_counts(spec, entries, hp, ap, set())
     by_id = {o.id: o for o in preliminary}
@@ -787,9 +809,9 @@ def _tally(
         options=_option_counts(spec, entries, hp, ap, adopted),
         participating_ballots=n_ballots,
         participating_headcount=hp,
-        participating_area=ap,
+        participating_area=Fraction(ap, 100),
         share_headcount=Share(Fraction(hp, ht) if ht else None),
-        share_area=Share(ap / at if at else None),
+        share_area=Share(Fraction(ap, at) if at else None),
         thresholds=tuple(thresholds),
         verdict=verdict,
         reasons=tuple(reasons),
@@ -827,9 +849,9 @@ def _pick_among_adopted(
 def _owners(
     spec: PollSpec,
     ht: int,
-    at: Fraction,
+    at: int,
     hp: int,
-    ap: Fraction,
+    ap: int,
     by_id: Mapping[int, OptionCount],
     labels: Mapping[int, str],
     thresholds: list[Threshold],
@@ -878,7 +900,7 @@ def _owners(
         th_a = _threshold(
             key="approval_area",
             label=_("同意面积") + suffix,
-            part=by_id[option_id].area,
+            part=_cents_of(by_id[option_id].area),
             whole=ap,
             required=required,
             inclusive=special,
@@ -1061,7 +1083,7 @@ def _ranked_rule(
 
 
 def instant_runoff(
-    options: Sequence[OptionSpec], entries: Sequence[_Entry]
+    options: Sequence[OptionSpec], entries: Sequence[_Entry], *, to_the_end: bool = False
 ) -> tuple[tuple[Round, ...], RankedOutcome]:
     """Instant run-off by headcount; see ``docs/counting.md`` for the tie-break.
 
@@ -1071,6 +1093,11 @@ def instant_runoff(
     the most recent earlier round where they differ; still tied after every earlier round, all
     of them are eliminated together, never by list order. If that would eliminate every
     continuing option, the result is a tie between them.
+
+    ``to_the_end`` (rule ``majority``) goes on eliminating until one option is left, so the
+    winner's last count is every ballot that prefers it to all others; the winner is the same
+    (an option with more than half of the continuing ballots is never the lowest), and its
+    count only grows when a ballot ranking it first is added.
     """
     continuing = [o.id for o in _ordered(options)]
     history: list[dict[int, int]] = []
@@ -1093,7 +1120,7 @@ def instant_runoff(
             rounds.append(Round(len(history), ordered_counts, exhausted_b, exhausted_h, ()))
             return tuple(rounds), RankedOutcome(None, (), 0)
         leader = next((i for i in continuing if 2 * counts[i] > total), None)
-        if leader is not None:
+        if leader is not None and (len(continuing) == 1 or not to_the_end):
             rounds.append(Round(len(history), ordered_counts, exhausted_b, exhausted_h, ()))
             return tuple(rounds), RankedOutcome(leader, (), counts[leader])
         lowest = min(counts.values())
@@ -1134,11 +1161,11 @@ def _deemed_majority(raw: Tally) -> int | None:
     return None
 
 
-def _with_deemed(result: Result, entries: Sequence[_Entry]) -> Result:
+def _with_deemed(result: Result, entries: Sequence[_Entry], at: int) -> Result:
     spec, raw = result.spec, result.raw
-    ht, at = result.electorate_headcount, result.electorate_area
+    ht = result.electorate_headcount
     non_h = ht - raw.participating_headcount
-    non_a = at - raw.participating_area
+    non_a = at - _cents_of(raw.participating_area)
     majority = _deemed_majority(raw)
     labels = {o.id: o.label for o in spec.options}
     clause = spec.deem_clause or _("本小区议事规则")
@@ -1154,7 +1181,7 @@ def _with_deemed(result: Result, entries: Sequence[_Entry]) -> Result:
         ) % {
             "clause": clause,
             "count": non_h,
-            "area": area_str(non_a),
+            "area": area_str(Fraction(non_a, 100)),
             "option": labels[majority],
         }
         deemed_entries = [*entries, _Entry((majority,), non_h, non_a, ballots=0)]
@@ -1178,7 +1205,7 @@ def _with_deemed(result: Result, entries: Sequence[_Entry]) -> Result:
     return Result(
         spec=spec,
         electorate_headcount=ht,
-        electorate_area=at,
+        electorate_area=result.electorate_area,
         raw=raw,
         deemed=deemed,
         by_channel=result.by_channel,
@@ -1187,7 +1214,7 @@ def _with_deemed(result: Result, entries: Sequence[_Entry]) -> Result:
         deemed_majority=majority if (non_h or non_a) else None,
         deemed_note=note,
         nonvoters_headcount=non_h,
-        nonvoters_area=non_a,
+        nonvoters_area=Fraction(non_a, 100),
     )
 
 
