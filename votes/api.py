@@ -13,7 +13,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from ninja.utils import check_csrf
 
 from votes import rules, selectors
@@ -69,8 +69,8 @@ class StaffBallotIn(Schema):
 ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
 
 
-def _err(status: int, code: str, message: str) -> tuple[int, dict[str, str]]:
-    return status, {"code": code, "message": message}
+def _err(status: int, code: str, message: str) -> Status:
+    return Status(status, {"code": code, "message": message})
 
 
 def _poll(request: HttpRequest, poll_id: int) -> Poll | None:
@@ -88,7 +88,7 @@ def _body(request: HttpRequest) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def _auth_error(request: HttpRequest) -> tuple[int, dict[str, str]] | None:
+def _auth_error(request: HttpRequest) -> Status | None:
     if not request.user.is_authenticated:
         return _err(401, "unauthenticated", _("请先登录。"))
     if check_csrf(request) is not None:
@@ -96,7 +96,7 @@ def _auth_error(request: HttpRequest) -> tuple[int, dict[str, str]] | None:
     return None
 
 
-def _refusal(exc: VoteRefused) -> tuple[int, dict[str, str]]:
+def _refusal(exc: VoteRefused) -> Status:
     return _err(REFUSAL_STATUS.get(exc.code, 400), exc.code, exc.message)
 
 
@@ -142,7 +142,7 @@ def ballot_create(request: HttpRequest, poll_id: int):  # type: ignore[no-untype
         receipt = ballot_cast(poll=poll, voter=request.user, choice=body)
     except VoteRefused as exc:
         return _refusal(exc)
-    return 201, receipt.to_dict()
+    return Status(201, receipt.to_dict())
 
 
 @router.post(
@@ -190,4 +190,4 @@ def staff_ballot_create(request: HttpRequest, poll_id: int):  # type: ignore[no-
         )
     except VoteRefused as exc:
         return _refusal(exc)
-    return 201, receipt.to_dict()
+    return Status(201, receipt.to_dict())

@@ -71,6 +71,20 @@ def _option_rows(poll: Poll, result: dict | None) -> list[dict]:
     return [{"option": o, "count": counts.get(o.pk)} for o in poll.options.all()]
 
 
+def _rounds(poll: Poll, result: dict | None) -> list[dict]:
+    """Instant run-off rounds with option labels instead of ids."""
+    if not result or not result.get("ranked"):
+        return []
+    labels = {o.pk: o.label for o in poll.options.all()}
+    return [
+        {
+            "counts": [(labels.get(c["id"], c["id"]), c["headcount"]) for c in r["counts"]],
+            "eliminated": [labels.get(i, str(i)) for i in r["eliminated"]],
+        }
+        for r in result["ranked"]["rounds"]
+    ]
+
+
 def poll_list(request: HttpRequest, community: str) -> HttpResponse:
     place = get_object_or_404(Community, slug=community)
     manage = rules.can_manage_polls(request.user, place)
@@ -97,8 +111,8 @@ def poll_detail(request: HttpRequest, community: str, pk: int) -> HttpResponse:
             "poll": poll,
             "data": data,
             "result": result,
-            "tally": (result or {}).get("raw") if result else None,
-            "deemed": (result or {}).get("deemed") if result else None,
+            "deemed": (result or {}).get("deemed"),
+            "rounds": _rounds(poll, result),
             "option_rows": _option_rows(poll, result),
             "eligible": bool(keys),
             "voted": voted,

@@ -114,3 +114,15 @@ def option_id(poll: Poll, index: int = 0) -> int:
 
 def member_of(community: Community, user: User) -> Member:
     return Member.objects.get(community=community, user=user)
+
+
+def committee_staff(community: Community) -> User:
+    """A committee staff member of ``community`` with admin access (runs and counts votes)."""
+    from django.contrib.auth.models import Permission
+
+    user = UserFactory()
+    MemberFactory(community=community, user=user, party=Party.COMMITTEE, is_council_member=True)
+    user.user_permissions.add(
+        Permission.objects.get(codename="access_admin", content_type__app_label="wagtailadmin")
+    )
+    return User.objects.get(pk=user.pk)

@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand
 from cms.services import site_ensure_home
 from deliberation import demo as deliberation_demo
 from meetings import demo as meetings_demo
+from votes import demo as votes_demo
 
 
 class Command(BaseCommand):
@@ -15,4 +16,5 @@ class Command(BaseCommand):
         community = deliberation_demo.seed_community()
         proposals = deliberation_demo.seed_proposals(community)
         meetings_demo.seed_meetings(community, proposals)
+        votes_demo.seed_polls(community, proposals)
         self.stdout.write(self.style.SUCCESS(f"Demo community ready: {community.name}"))
