@@ -11,3 +11,4 @@ api = NinjaAPI(
 
 api.add_router("/proposals/", "deliberation.api.router")
 api.add_router("/polls/", "votes.api.router")
+api.add_router("/resolutions/", "deliberation.api_resolutions.router")

@@ -110,3 +110,11 @@ def register_proposal_triage_menu_item():  # type: ignore[no-untyped-def]
 # =================================================================================================
 
 from deliberation import admin_roster as _registry_admin  # noqa: E402, F401
+
+# =================================================================================================
+# Resolutions (owner: resolutions): supervision list, progress/complete/reopen/follow-up, metrics;
+# its hooks register on import.
+# =================================================================================================
+
+# Loaded by name so that this section is not merged into the import block above.
+__import__("deliberation.admin_resolutions")

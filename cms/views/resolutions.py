@@ -23,10 +23,9 @@ from django.utils import timezone
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.translation import gettext as _
 
-from cms.resolution_forms import MetricsPeriodForm, RatingForm, ResolutionFilterForm
-from deliberation import metrics, rules, selectors
-from deliberation.charts import Bar, bar_chart_svg
+from deliberation import rules, selectors
 from deliberation.display import public_name
+from deliberation.metrics_report import metrics_report
 from deliberation.models import (
     Community,
     Member,
@@ -38,6 +37,7 @@ from deliberation.models import (
     Resolution,
     ResolutionStatus,
 )
+from deliberation.resolution_forms import MetricsPeriodForm, RatingForm, ResolutionFilterForm
 from deliberation.services.resolutions import REFUSAL_MESSAGES, RatingRefused, rating_submit
 
 PAGE_SIZE = 20
@@ -389,83 +389,11 @@ resolution_feed = ResolutionFeed()
 # --- metrics ------------------------------------------------------------------------------------
 
 
-def metrics_context(community: Community, start: dt.date, end: dt.date) -> dict[str, Any]:
-    """Rates for the community and per party, with SVG charts (shared with the admin view)."""
-    period = metrics.Period(start, end)
-    proposals, resolutions, ratings = selectors.metrics_facts(community=community, period=period)
-    now = timezone.now()
-    overall = metrics.compute(
-        proposals=proposals, resolutions=resolutions, ratings=ratings, period=period, as_of=now
-    )
-    parties = [Party.PROPERTY, Party.COMMITTEE, Party.DEPARTMENT, Party.RESIDENT]
-    by_party = metrics.compute_by_party(
-        proposals=proposals,
-        resolutions=resolutions,
-        ratings=ratings,
-        period=period,
-        as_of=now,
-        parties=parties,
-    )
-    party_rows = [(Party(p).label, by_party[p]) for p in parties]
-
-    def rate_bar(label: str, rate: metrics.Rate) -> Bar:
-        return Bar(label=str(label), value=rate.percent, text=rate.display())
-
-    charts = [
-        bar_chart_svg(
-            title=_("本社区四项指标"),
-            bars=[
-                rate_bar(_("响应率"), overall.response),
-                rate_bar(_("解决率"), overall.resolution),
-                rate_bar(_("满意率"), overall.satisfaction),
-                rate_bar(_("按时办结率"), overall.on_time),
-            ],
-            chart_id="chart-overall",
-        )
-    ]
-    for key, title in (
-        ("resolution", _("各责任方解决率")),
-        ("satisfaction", _("各责任方满意率")),
-        ("on_time", _("各责任方按时办结率")),
-    ):
-        charts.append(
-            bar_chart_svg(
-                title=title,
-                bars=[rate_bar(label, getattr(m, key)) for label, m in party_rows],
-                chart_id=f"chart-{key}",
-            )
-        )
-    longest = max([m.median_days or 0 for _label, m in party_rows] + [1])
-    charts.append(
-        bar_chart_svg(
-            title=_("各责任方办结天数(中位数)"),
-            bars=[
-                Bar(
-                    label=str(label),
-                    value=m.median_days,
-                    text=_("%(days)s 天") % {"days": m.median_days}
-                    if m.median_days is not None
-                    else "—",
-                )
-                for label, m in party_rows
-            ],
-            max_value=float(longest),
-            chart_id="chart-days",
-        )
-    )
-    return {
-        "period": period,
-        "overall": overall,
-        "party_rows": party_rows,
-        "charts": charts,
-    }
-
-
 def metrics_page(request: HttpRequest, community: str) -> HttpResponse:
     place = _community(community)
     form = MetricsPeriodForm(request.GET or None)
     start, end = form.period()
-    context = metrics_context(place, start, end)
+    context = metrics_report(community=place, start=start, end=end)
     return render(
         request,
         "cms/resolutions/metrics.html",
