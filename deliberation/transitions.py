@@ -26,16 +26,17 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     S.DECIDED: frozenset(),
 }
 
-# Fields a transition sets on the proposal; the required ones must be non-empty.
+# Fields a transition sets on the proposal; the required ones must be non-empty. Accepting is
+# triage only from ``submitted``; back from ``scheduled`` it keeps the category and party it has.
 REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
     S.ACCEPTED: ("category", "responsible_party"),
     S.ANSWERED: ("answer",),
     S.REJECTED: ("reject_reason",),
     S.MERGED: ("merged_into",),
 }
+REQUIRED_ONLY_FROM: dict[str, str] = {S.ACCEPTED: S.SUBMITTED}
 OPTIONAL_FIELDS: dict[str, tuple[str, ...]] = {
     S.SCHEDULED: (),
-    S.ACCEPTED: (),
     S.DECIDED: (),
     S.NOT_ADOPTED: (),
 }
@@ -56,6 +57,13 @@ def allowed_targets(from_status: str) -> frozenset[str]:
     return TRANSITIONS.get(from_status, frozenset())
 
 
+def required_fields(from_status: str, to_status: str) -> tuple[str, ...]:
+    only_from = REQUIRED_ONLY_FROM.get(to_status)
+    if only_from is not None and from_status != only_from:
+        return ()
+    return REQUIRED_FIELDS.get(to_status, ())
+
+
 def settable_fields(to_status: str) -> tuple[str, ...]:
     return REQUIRED_FIELDS.get(to_status, ()) + OPTIONAL_FIELDS.get(to_status, ())
 
@@ -74,7 +82,7 @@ def check_transition(
     unexpected = sorted(set(fields) - set(settable_fields(to_status)))
     if unexpected:
         return TransitionCheck(False, f"{to_status} does not set {', '.join(unexpected)}")
-    for name in REQUIRED_FIELDS.get(to_status, ()):
+    for name in required_fields(from_status, to_status):
         value = fields.get(name)
         if value is None or (isinstance(value, str) and not value.strip()):
             return TransitionCheck(False, f"{to_status} needs {name}")

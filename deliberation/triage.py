@@ -12,7 +12,8 @@ from datetime import datetime, timedelta
 class ResponseClock:
     deadline: datetime
     overdue: bool
-    # Whole days past the deadline (0 when not overdue); days left when still open and in time.
+    # Whole days past the deadline, at least 1 when overdue (0 when not);
+    # days left when still open and in time.
     days_overdue: int
     days_left: int
 
@@ -36,7 +37,8 @@ def response_clock(
     deadline = response_deadline(submitted_at, response_days)
     reference = responded_at or now
     late = reference > deadline
-    days_overdue = (reference - deadline).days + 1 if late else 0
+    # Whole days late, at least 1: one minute late is 1 day, 2 days and an hour late is 2.
+    days_overdue = max(1, (reference - deadline) // timedelta(days=1)) if late else 0
     days_left = 0 if (late or responded_at) else max(0, (deadline - now).days)
     return ResponseClock(deadline, late, days_overdue, days_left)
 

@@ -1,7 +1,16 @@
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from wagtail.models import DraftStateMixin, LockableMixin, RevisionMixin, WorkflowMixin
+from wagtail.models import (
+    DraftStateMixin,
+    LockableMixin,
+    RevisionMixin,
+    Task,
+    TaskState,
+    WorkflowMixin,
+)
 
 from .communities import Building, Community, Member, Party
 
@@ -214,3 +223,61 @@ class Second(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["proposal", "member"], name="second_once")]
+
+
+class ProposalModerationTask(Task):
+    """Wagtail workflow task: approved by the triage staff of the proposal's *own* community.
+
+    A plain group-approval task would let community staff of one community approve another's
+    matters; this one asks ``deliberation.rules.can_triage_proposals`` for the object's community.
+    """
+
+    def _can_moderate(self, obj: object, user: Any) -> bool:
+        from ..rules import can_triage_proposals
+
+        return isinstance(obj, Proposal) and can_triage_proposals(user, obj.community)
+
+    def user_can_access_editor(self, obj, user):  # type: ignore[no-untyped-def]
+        return self._can_moderate(obj, user)
+
+    def locked_for_user(self, obj, user):  # type: ignore[no-untyped-def]
+        return not self._can_moderate(obj, user)
+
+    def user_can_lock(self, obj, user):  # type: ignore[no-untyped-def]
+        return self._can_moderate(obj, user)
+
+    def user_can_unlock(self, obj, user):  # type: ignore[no-untyped-def]
+        return self._can_moderate(obj, user)
+
+    def get_actions(self, obj, user):  # type: ignore[no-untyped-def]
+        if not self._can_moderate(obj, user):
+            return []
+        return [
+            ("reject", _("退回修改"), True),
+            ("approve", _("通过并公开"), False),
+            ("approve", _("通过并公开(附意见)"), True),
+        ]
+
+    def get_task_states_user_can_moderate(self, user, **kwargs):  # type: ignore[no-untyped-def]
+        from ..rules import can_triage_proposals
+
+        states = TaskState.objects.filter(status=TaskState.STATUS_IN_PROGRESS, task=self.task_ptr)
+        if user.is_superuser:
+            return states
+        communities = [
+            member.community
+            for member in Member.objects.filter(user=user, party=Party.COMMITTEE).select_related(
+                "community"
+            )
+            if can_triage_proposals(user, member.community)
+        ]
+        ids = Proposal.objects.filter(community__in=communities).values_list("pk", flat=True)
+        return states.filter(workflow_state__object_id__in=[str(pk) for pk in ids])
+
+    @classmethod
+    def get_description(cls) -> str:
+        return str(_("由议题所在社区的工作人员审核"))
+
+    class Meta:
+        verbose_name = _("议题审核任务")
+        verbose_name_plural = _("议题审核任务")

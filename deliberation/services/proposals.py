@@ -11,12 +11,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import IO, Any
 
-from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from wagtail.models import GroupApprovalTask, Workflow, WorkflowContentType, WorkflowTask
+from wagtail.models import Workflow, WorkflowContentType, WorkflowTask
 
 from .. import rules
 from ..exceptions import InvalidInput, NotPermitted, TransitionNotAllowed
@@ -28,6 +27,7 @@ from ..models import (
     Member,
     Party,
     Proposal,
+    ProposalModerationTask,
     ProposalOption,
     ProposalPhoto,
     ProposalStatus,
@@ -309,8 +309,8 @@ def option_create(*, proposal: Proposal, actor: User, option: OptionInput) -> Pr
 def proposal_moderation_workflow() -> Workflow:
     """The workflow that applies to proposals, created on first use.
 
-    One group-approval task, reviewed by every group holding ``deliberation.publish_proposal``
-    (the community-staff role). Idempotent; also run by a data migration.
+    One :class:`ProposalModerationTask`: approved by the triage staff of the proposal's own
+    community. Idempotent; the same set-up is made by migrations 0006/0007.
     """
     content_type = ContentType.objects.get_for_model(Proposal)
     link = (
@@ -321,21 +321,16 @@ def proposal_moderation_workflow() -> Workflow:
     if link is not None and link.workflow.active:
         return link.workflow
     with transaction.atomic():
-        task = GroupApprovalTask.objects.filter(name=MODERATION_TASK_NAME).first()
+        task = ProposalModerationTask.objects.filter(name=MODERATION_TASK_NAME).first()
         if task is None:
-            task = GroupApprovalTask.objects.create(name=MODERATION_TASK_NAME)
-        task.groups.add(
-            *Group.objects.filter(
-                permissions__codename="publish_proposal",
-                permissions__content_type=content_type,
-            )
-        )
+            task = ProposalModerationTask.objects.create(name=MODERATION_TASK_NAME)
         workflow, _created = Workflow.objects.get_or_create(
             name=MODERATION_WORKFLOW_NAME, defaults={"active": True}
         )
         if not workflow.active:
             workflow.active = True
             workflow.save(update_fields=["active"])
+        WorkflowTask.objects.filter(workflow=workflow).exclude(task=task).delete()
         WorkflowTask.objects.get_or_create(workflow=workflow, task=task, defaults={"sort_order": 0})
         WorkflowContentType.objects.update_or_create(
             content_type=content_type, defaults={"workflow": workflow}
