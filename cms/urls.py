@@ -8,6 +8,7 @@ urlpatterns = [
     path("elder-mode/", site.elder_mode_toggle, name="elder-mode"),
     path("", include("cms.urls_accounts")),
     path("", include("cms.urls_proposals")),
+    path("", include("cms.urls_meetings")),
     path("", include("cms.urls_polls")),
     path("", include("cms.urls_documents")),
     path("", include("cms.urls_resolutions")),

@@ -105,9 +105,10 @@ def _build_tally(meeting_id: int, poll_id: int) -> tuple[str, str] | None:
     from .selectors import tally_sections
 
     poll = Poll.objects.filter(pk=poll_id).first()
-    seq = Meeting.objects.filter(pk=meeting_id).values_list("seq", flat=True).first()
-    if poll is None or seq is None:
-        return None
+    row = Meeting.objects.filter(pk=meeting_id).values_list("seq", "current_item__poll_id").first()
+    if poll is None or row is None or row[1] != poll_id:
+        return None  # the agenda moved on: clients got the new sections with the move
+    seq = row[0]
     public, staff = tally_sections(poll)
     return (
         encode({"type": "tally", "seq": seq, "tally": public}),

@@ -206,7 +206,8 @@ def apply_frame(state: dict[str, Any] | None, frame: dict[str, Any]) -> dict[str
 
     A ``state`` frame replaces everything. Other frames replace the sections they carry unless
     the client holds that section at a newer ``seq``; a tally of the same poll never goes
-    back to fewer ballots. ``ballot.accepted`` and ``error`` do not touch the shared state.
+    back to fewer ballots, and a tally of a poll no longer shown is dropped.
+    ``ballot.accepted`` and ``error`` do not touch the shared state.
     """
     kind = frame.get("type")
     if kind == "state":
@@ -223,7 +224,7 @@ def apply_frame(state: dict[str, Any] | None, frame: dict[str, Any]) -> dict[str
             continue
         if seq < seqs.get(name, 0):
             continue
-        if name == "tally" and _tally_older(new.get("tally"), frame["tally"]):
+        if name == "tally" and _tally_stale(new, frame):
             continue
         new[name] = copy.deepcopy(frame[name])
         seqs[name] = seq
@@ -232,7 +233,18 @@ def apply_frame(state: dict[str, Any] | None, frame: dict[str, Any]) -> dict[str
     return new
 
 
-def _tally_older(held: Any, incoming: Any) -> bool:
+def _tally_stale(state: dict[str, Any], frame: dict[str, Any]) -> bool:
+    """A bare ``tally`` frame for a poll that is not the one shown is stale (the agenda moved
+    on); a tally of the same poll with fewer ballots than held is older."""
+    incoming = frame.get("tally")
+    poll = frame["poll"] if "poll" in frame else state.get("poll")
+    if (
+        frame.get("type") == "tally"
+        and incoming
+        and (not poll or poll.get("id") != incoming.get("poll"))
+    ):
+        return True
+    held = state.get("tally")
     if not held or not incoming or held.get("poll") != incoming.get("poll"):
         return False
     return (incoming.get("ballots") or 0) < (held.get("ballots") or 0)

@@ -8,11 +8,13 @@ Only ``role``, ``can`` and ``you`` depend on the connection.
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from fractions import Fraction
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from deliberation.display import public_name
 from deliberation.models import Community, Member, Party
@@ -31,6 +33,7 @@ from .models import (
 )
 
 PARTIES = [p.value for p in Party]
+logger = logging.getLogger(__name__)
 
 
 def meetings_upcoming(*, community: Community, limit: int = 5) -> list[Meeting]:
@@ -150,18 +153,76 @@ def poll_summary(poll: Poll) -> dict[str, Any]:
         "show_running_tally": poll.show_running_tally,
         "options": [{"id": o.pk, "label": o.label} for o in poll.options.all()],
         "result": poll.result if poll.status in (PollStatus.CLOSED, PollStatus.FINAL) else None,
+        "verdict": verdict_of(poll.result)
+        if poll.status in (PollStatus.CLOSED, PollStatus.FINAL)
+        else None,
     }
 
 
 def _tally_counts(poll: Poll) -> dict[str, Any]:
-    """The running count through the casting service; a safe fallback while it is missing."""
+    """The running count through ``votes.services.poll_tally``, plus the turnout.
+
+    A live screen must keep showing the turnout even if counting fails, so a counting error is
+    logged and the counts are left out rather than breaking the broadcast.
+    """
+    from votes.models import Ballot
+    from votes.services import poll_tally
+
+    ballots = Ballot.objects.filter(poll_id=poll.pk).count()
     try:
-        from votes.services import poll_tally
-    except ImportError:  # pragma: no cover - only while votes.services is being written
-        poll_tally = None
-    if poll_tally is not None:
-        return poll_tally(poll)
-    return {"ballots": poll.ballots.count()}
+        counts = poll_tally(poll)
+    except Exception:
+        logger.exception("counting poll %s for the live tally failed", poll.pk)
+        counts = {}
+    return {**counts, "ballots": ballots}
+
+
+VERDICT_LABELS = {
+    "passed": _("通过"),
+    "failed": _("未通过"),
+    "no_verdict": _("未达参与表决要求，无表决结论"),
+    "undecided": _("未决(票数相同)"),
+}
+
+
+def _option_rows(counts: dict[str, Any]) -> list[dict[str, Any]]:
+    """Per-option rows of a counting result (``raw.options`` or ``options``)."""
+    raw = counts.get("raw") if isinstance(counts.get("raw"), dict) else counts
+    rows = raw.get("options") if isinstance(raw, dict) else None
+    if isinstance(rows, dict):
+        rows = [{"id": int(k), **v} for k, v in rows.items() if isinstance(v, dict)]
+    return [r for r in rows or [] if isinstance(r, dict)]
+
+
+def tally_bars(poll: Poll, counts: dict[str, Any]) -> list[dict[str, Any]]:
+    """One bar per option: the count (headcount, i.e. persons or owners) and its percent of
+    the participating ballots, for the projector and the console."""
+    by_id = {}
+    for row in _option_rows(counts):
+        try:
+            by_id[int(row.get("id"))] = row
+        except (TypeError, ValueError):
+            continue
+    bars = []
+    for option in poll.options.all():
+        row = by_id.get(option.pk, {})
+        value = row.get("headcount", row.get("ballots", row.get("count", 0))) or 0
+        bars.append({"id": option.pk, "label": option.label, "count": int(value)})
+    total = sum(b["count"] for b in bars)
+    for bar in bars:
+        bar["percent"] = round(100 * bar["count"] / total) if total else 0
+    return bars
+
+
+def verdict_of(counts: dict[str, Any] | None) -> dict[str, Any] | None:
+    if not counts or not counts.get("verdict"):
+        return None
+    verdict = counts["verdict"]
+    return {
+        "key": verdict,
+        "label": str(VERDICT_LABELS.get(verdict, verdict)),
+        "reasons": [str(r) for r in counts.get("reasons") or []],
+    }
 
 
 def tally_sections(poll: Poll) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -171,13 +232,20 @@ def tally_sections(poll: Poll) -> tuple[dict[str, Any], dict[str, Any]]:
     or once it has closed. Facilitators always see the counts.
     """
     full = _tally_counts(poll)
-    ballots = full.get("ballots", full.get("participating_headcount", 0))
+    ballots = full["ballots"]
     if poll.status == PollStatus.OPEN:
         eligible = len(poll.frozen_electorate or []) or poll.total_headcount
     else:
         eligible = poll.total_headcount
-    staff = {"poll": poll.pk, "ballots": ballots, "eligible": eligible, "visible": True, **full}
-    staff["ballots"] = ballots
+    staff = {
+        "poll": poll.pk,
+        "ballots": ballots,
+        "eligible": eligible,
+        "visible": True,
+        "bars": tally_bars(poll, full),
+        "verdict": verdict_of(poll.result) if poll.status != PollStatus.OPEN else None,
+        "counts": full,
+    }
     if poll.show_running_tally or poll.status != PollStatus.OPEN:
         public = dict(staff)
     else:
@@ -318,11 +386,16 @@ def _you(meeting: Meeting, user: Any) -> dict[str, Any]:
         "user": user.pk if getattr(user, "is_authenticated", False) else None,
         "member": member.pk if member else None,
         "checked_in": False,
-        "receipt": None,
+        "voted": False,
         "speaker": None,
     }
     if member is None:
         return you
+    poll = current_poll(meeting)
+    if poll is not None and poll.status != PollStatus.DRAFT:
+        from votes.selectors import has_participated, voter_keys_for_user
+
+        you["voted"] = has_participated(poll, voter_keys_for_user(poll, user))
     you["checked_in"] = Attendance.objects.filter(
         meeting=meeting, member=member, present=True
     ).exists()

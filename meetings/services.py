@@ -282,8 +282,8 @@ def meeting_close(*, meeting: Meeting, actor: User) -> Meeting:
 
 
 def _after_close(meeting: Meeting) -> None:
-    """Mark the minutes as pending and queue their render once this transaction commits."""
-    from meetings.minutes.services import minutes_enqueue
+    """Ask for the minutes (rendered by a background task after commit)."""
+    from .minutes.services import minutes_enqueue
 
     minutes_enqueue(meeting=meeting)
 

@@ -1,0 +1,280 @@
+"""Meeting pages: the meeting, the participant's live view, the facilitator's console and the
+projector. Every action is also a plain form post (no JavaScript needed); with JavaScript the
+same actions go over the websocket (``cms/static/cms/js/live.js``).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from deliberation.models import Community, Party
+from meetings import commands, protocol, rules, selectors, services
+from meetings.exceptions import MeetingRefused
+from meetings.models import Meeting, MeetingStatus, Stance
+from votes.exceptions import VoteRefused
+
+
+def _meeting(community: str, pk: int) -> Meeting:
+    place = get_object_or_404(Community, slug=community)
+    return get_object_or_404(
+        Meeting.objects.select_related("community", "facilitator", "current_item__poll"),
+        pk=pk,
+        community=place,
+    )
+
+
+def _visible(request: HttpRequest, meeting: Meeting) -> None:
+    if not rules.can_view(request.user, meeting):
+        raise PermissionDenied
+
+
+def _back(request: HttpRequest, meeting: Meeting, default: str = "meeting-live") -> HttpResponse:
+    target = request.POST.get("next") or ""
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = reverse(default, args=[meeting.community.slug, meeting.pk])
+    return HttpResponseRedirect(target)
+
+
+def live_strings() -> dict[str, str]:
+    """The words live.js shows, translated here so the script needs no catalogue."""
+    return {
+        "reconnecting": _("正在重新连接…"),
+        "closed": _("连接已关闭，请刷新页面。"),
+        "receipt": _("投票成功，回执号："),
+        "voted": _("您已投票。"),
+        "no_poll": _("本议题暂无表决。"),
+        "poll_draft": _("表决尚未开始。"),
+        "poll_done": _("表决已结束。"),
+        "observer": _("旁听者不参加表决。"),
+        "submit": _("提交选票"),
+        "turnout": _("已投 %(n)s 票 / 应投 %(total)s 票"),
+        "votes": _("%(n)s 票 (%(p)s%%)"),
+        "hidden": _("表决结束后公布各选项票数。"),
+        "verdict": _("表决结果："),
+        "speaking": _("正在发言："),
+        "nobody": _("目前无人发言。"),
+        "queue_empty": _("暂无人排队。"),
+        "spoken": _("已发言 %(n)s 次"),
+        "left": _("剩余 %(t)s"),
+        "over": _("已超时 %(t)s"),
+        "quorum": _("到会 %(p)s 人 / 应到 %(e)s 人，法定人数 %(r)s 人"),
+        "quorum_met": _("已达法定人数"),
+        "quorum_short": _("未达法定人数"),
+        "not_started": _("会议尚未开始。"),
+        "current": _("当前"),
+        "goto": _("转到此议题"),
+        "open_poll": _("开始表决"),
+        "close_poll": _("结束表决"),
+        "poll_closed": _("表决已结束"),
+        "present": _("已到"),
+        "self": _("自助签到"),
+        "mark_absent": _("标为缺席"),
+        "mark_present": _("签到"),
+        "positions_empty": _("四方立场尚未记录。"),
+        "notes_empty": _("暂无记录。"),
+        "rank_of": _("%(l)s 的排序"),
+        "meeting_closed": _("会议已结束。"),
+    }
+
+
+def _context(request: HttpRequest, meeting: Meeting, *, role: str | None = None) -> dict[str, Any]:
+    state = selectors.meeting_state(meeting, request.user, role=role)
+    current = None
+    for item in state["agenda"]["items"]:
+        if item["id"] == state["agenda"]["current"]:
+            current = item
+    return {
+        "community": meeting.community,
+        "meeting": meeting,
+        "state": state,
+        "current": current,
+        "ws_path": f"/ws/meetings/{meeting.pk}/",
+        "parties": Party.choices,
+        "stances": Stance.choices,
+        "is_facilitator": rules.is_facilitator(request.user, meeting),
+        "max_frame": settings.SIFANG_WS_MAX_FRAME_BYTES,
+        "live_strings": live_strings(),
+    }
+
+
+def meeting_list(request: HttpRequest, community: str) -> HttpResponse:
+    place = get_object_or_404(Community, slug=community)
+    visible = [
+        m for m in selectors.meeting_list(community=place) if rules.can_view(request.user, m)
+    ]
+    return render(request, "cms/meetings/list.html", {"community": place, "meetings": visible})
+
+
+def meeting_detail(request: HttpRequest, community: str, pk: int) -> HttpResponse:
+    meeting = _meeting(community, pk)
+    _visible(request, meeting)
+    return render(request, "cms/meetings/detail.html", _context(request, meeting))
+
+
+def meeting_live(request: HttpRequest, community: str, pk: int) -> HttpResponse:
+    meeting = _meeting(community, pk)
+    if not meeting.is_public and not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    _visible(request, meeting)
+    return render(request, "cms/meetings/live.html", _context(request, meeting))
+
+
+def meeting_console(request: HttpRequest, community: str, pk: int) -> HttpResponse:
+    meeting = _meeting(community, pk)
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    if not rules.is_facilitator(request.user, meeting):
+        raise PermissionDenied
+    context = _context(request, meeting, role="facilitator")
+    context["checkin_code"] = meeting.checkin_code
+    return render(request, "cms/meetings/console.html", context)
+
+
+def meeting_projector(request: HttpRequest, community: str, pk: int) -> HttpResponse:
+    meeting = _meeting(community, pk)
+    _visible(request, meeting)
+    context = _context(request, meeting, role="observer")
+    context["refresh"] = meeting.status == MeetingStatus.LIVE
+    return render(request, "cms/meetings/projector.html", context)
+
+
+def _refused(request: HttpRequest, exc: Exception) -> None:
+    refusal = commands.refusal_of(exc)
+    messages.error(request, refusal.message)
+
+
+# Plain-form fields of each protocol message (strings from the form → JSON types).
+FORM_FIELDS = {
+    "agenda.goto": {"item": int},
+    "poll.open": {"poll": int},
+    "poll.close": {"poll": int},
+    "speaker.next": {},
+    "note.add": {"item": int, "text": str},
+    "attendance.mark": {"member": int, "present": lambda v: v in ("1", "true", "on")},
+    "meeting.close": {},
+    "speaker.request": {},
+    "speaker.withdraw": {},
+}
+
+DONE_MESSAGES = {
+    "speaker.request": gettext_lazy("已申请发言"),
+    "speaker.withdraw": gettext_lazy("已撤回发言申请"),
+    "meeting.close": gettext_lazy("会议已结束"),
+}
+
+
+@require_POST
+def meeting_action(request: HttpRequest, community: str, pk: int) -> HttpResponse:
+    """One protocol message as a plain form: ``type`` plus its fields."""
+    meeting = _meeting(community, pk)
+    _visible(request, meeting)
+    kind = request.POST.get("type", "")
+    fields = FORM_FIELDS.get(kind)
+    frame: dict[str, Any] = {"type": kind}
+    try:
+        if fields is None:
+            raise protocol.ProtocolError("unknown_type")
+        for name, convert in fields.items():
+            frame[name] = convert(request.POST.get(name, ""))
+        message = protocol.parse(json.dumps(frame), max_bytes=settings.SIFANG_WS_MAX_FRAME_BYTES)
+        commands.command_execute(meeting_id=meeting.pk, user=request.user, message=message)
+    except ValueError:
+        messages.error(request, str(protocol.ERROR_CODES["bad_request"]))
+    except protocol.ProtocolError as exc:
+        messages.error(request, exc.message)
+    except commands.CommandRefused as exc:
+        messages.error(request, exc.message)
+    else:
+        if kind in DONE_MESSAGES:
+            messages.success(request, str(DONE_MESSAGES[kind]))
+    return _back(request, meeting)
+
+
+@require_POST
+def meeting_open_view(request: HttpRequest, community: str, pk: int) -> HttpResponse:
+    meeting = _meeting(community, pk)
+    try:
+        services.meeting_open(meeting=meeting, actor=request.user)
+        messages.success(request, _("会议开始"))
+    except MeetingRefused as exc:
+        messages.error(request, exc.message)
+    return _back(request, meeting, "meeting-console")
+
+
+@require_POST
+def meeting_checkin(request: HttpRequest, community: str, pk: int) -> HttpResponse:
+    meeting = _meeting(community, pk)
+    if not request.user.is_authenticated:
+        return redirect_to_login(reverse("meeting-live", args=[community, pk]))
+    try:
+        services.attendance_checkin(
+            meeting=meeting, user=request.user, code=request.POST.get("code", "")
+        )
+        messages.success(request, _("签到成功"))
+    except MeetingRefused as exc:
+        messages.error(request, exc.message)
+    return _back(request, meeting)
+
+
+@require_POST
+def meeting_vote(request: HttpRequest, community: str, pk: int) -> HttpResponse:
+    """A ballot as a plain form: ``poll`` and ``choice`` (or several ``choices``)."""
+    meeting = _meeting(community, pk)
+    if not request.user.is_authenticated:
+        return redirect_to_login(reverse("meeting-live", args=[community, pk]))
+    try:
+        poll_id = int(request.POST.get("poll", ""))
+        if "ranking" in request.POST:
+            ranked = [
+                (int(v), int(k.removeprefix("rank-")))
+                for k, v in request.POST.items()
+                if k.startswith("rank-") and v.strip()
+            ]
+            choice: dict[str, Any] = {"ranking": [oid for _, oid in sorted(ranked)]}
+        elif request.POST.getlist("choices"):
+            choice = {"choices": [int(v) for v in request.POST.getlist("choices")]}
+        else:
+            choice = {"choice": int(request.POST.get("choice", ""))}
+        receipt = services.meeting_ballot_cast(
+            meeting=meeting, poll=poll_id, user=request.user, choice=choice
+        )
+    except ValueError:
+        messages.error(request, str(protocol.ERROR_CODES["bad_request"]))
+    except (MeetingRefused, VoteRefused) as exc:
+        _refused(request, exc)
+    else:
+        messages.success(request, _("投票成功，回执号：%(receipt)s") % {"receipt": receipt})
+    return _back(request, meeting)
+
+
+@require_POST
+def meeting_position(request: HttpRequest, community: str, pk: int) -> HttpResponse:
+    meeting = _meeting(community, pk)
+    try:
+        services.position_record(
+            meeting=meeting,
+            item=int(request.POST.get("item", "0") or 0),
+            party=request.POST.get("party", ""),
+            stance=request.POST.get("stance", ""),
+            statement=request.POST.get("statement", ""),
+            actor=request.user,
+        )
+        messages.success(request, _("已记录该方立场"))
+    except ValueError:
+        messages.error(request, str(protocol.ERROR_CODES["bad_request"]))
+    except MeetingRefused as exc:
+        messages.error(request, exc.message)
+    return _back(request, meeting, "meeting-console")
