@@ -1,7 +1,8 @@
 """Write services of the community registry: the roster import, roles and staff accounts."""
 
+import logging
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
@@ -15,6 +16,8 @@ from ..roster import (
     parse_roster_rows,
 )
 from ..rules import OPTIONAL_PERMISSIONS, ROLE_PARTY, ROLE_PERMISSIONS, Role
+
+logger = logging.getLogger("sifang.registry")
 
 
 @dataclass
@@ -30,7 +33,6 @@ class RosterImportReport:
     members_created: int = 0
     ownerships_added: int = 0
     ownerships_removed: int = 0
-    notes: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, int]:
         return {k: v for k, v in self.__dict__.items() if isinstance(v, int)}
@@ -60,7 +62,14 @@ def roster_import(
     if parsed.problems:
         raise RosterInvalid(parsed.problems)
     with transaction.atomic():
-        return _apply(community, parsed.rows)
+        report = _apply(community, parsed.rows)
+    logger.info(
+        "roster of %s imported by %s: %s",
+        community.slug,
+        actor.get_username() if actor is not None else "(system)",
+        report.as_dict(),
+    )
+    return report
 
 
 def _apply(community: Community, rows: list[RosterRow]) -> RosterImportReport:
