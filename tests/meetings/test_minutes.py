@@ -311,3 +311,18 @@ def test_production_worker_renders_queued_minutes_and_defers_a_retry(
     assert record.render_status == RenderStatus.OK
     assert record.render_attempts == 2
     assert record.document is not None
+
+
+def test_closing_a_meeting_produces_its_minutes(scene, django_capture_on_commit_callbacks):
+    """``meeting_close`` queues the render on commit; with the immediate backend (tests, the
+    embedded demo) the minutes exist as soon as the close commits, with no worker running."""
+    from meetings.services import meeting_close
+
+    scene.meeting.status = MeetingStatus.LIVE
+    scene.meeting.closed_at = None
+    scene.meeting.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        meeting_close(meeting=scene.meeting, actor=scene.facilitator)
+    record = MinutesRecord.objects.select_related("document").get(meeting=scene.meeting)
+    assert record.render_status == RenderStatus.OK
+    assert "表决结果:通过" in squash(pdf_text(record.document.file.path))
