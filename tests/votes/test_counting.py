@@ -729,3 +729,30 @@ def test_spec_from_frozen_defaults():
     )
     assert spec.options == (OptionSpec(3, "", "", 0), OptionSpec(4, "", "", 1))
     assert spec.majority == (1, 2) and spec.deem_nonvoters is False
+
+
+def test_counting_module_is_pure():
+    """No ORM, no database, no clock: only arithmetic and gettext for the reason texts."""
+    import ast
+    from pathlib import Path
+
+    import votes.counting
+
+    tree = ast.parse(Path(votes.counting.__file__).read_text())
+    imported = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            imported |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            imported.add(node.module)
+    assert imported <= {
+        "__future__",
+        "math",
+        "collections",
+        "collections.abc",
+        "dataclasses",
+        "decimal",
+        "fractions",
+        "typing",
+        "django.utils.translation",
+    }

@@ -4,7 +4,8 @@
 - one more approving ballot never turns a pass into a fail;
 - the result does not depend on the order of the ballots (nor, for run-offs, of the options);
 - the deemed tally is at least the raw one on the majority side;
-- the art. 278 verdict equals an independent integer computation in 0.01 m² units.
+- the art. 278 verdict equals an independent integer computation in 0.01 m² units;
+- grouping units into owner voters keeps every unit and all area and never splits an owner.
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ from votes.counting import (
     OptionSpec,
     PollSpec,
     Result,
+    UnitRecord,
     Voter,
+    build_owner_voters,
     count,
     honest_percent,
 )
@@ -313,3 +316,50 @@ def test_displayed_percent_never_contradicts_the_comparison(value, required, inc
     else:
         assert shown < target if inclusive else shown <= target
     assert abs(shown - value * 100) <= Fraction(1, 20)  # never further off than display rounding
+
+
+@st.composite
+def estates(draw):
+    n = draw(st.integers(1, 20))
+    units = [
+        UnitRecord(
+            id=i + 1,
+            area=Decimal(draw(st.integers(1, 20_000))).scaleb(-2),
+            unsold=draw(st.integers(0, 5)) == 0,
+            label=f"1-{i + 1}",
+        )
+        for i in range(n)
+    ]
+    pairs = draw(
+        st.lists(st.tuples(st.integers(1, n), st.integers(100, 108)), unique=True, max_size=30)
+    )
+    return units, pairs
+
+
+@SETTINGS
+@given(estates())
+def test_owner_grouping_conserves_area_and_never_splits_an_owner(estate):
+    units, pairs = estate
+    voters = build_owner_voters(units, pairs)
+    voter_of_unit = {u.id: v for v in voters for u in v.units}
+    assert sorted(voter_of_unit) == sorted(u.id for u in units)  # every unit exactly once
+    assert sum(len(v.units) for v in voters) == len(units)
+    assert sum(Fraction(v.area) for v in voters) == sum(Fraction(u.area) for u in units)
+    assert all(v.headcount == 1 for v in voters)
+    assert len({v.key for v in voters}) == len(voters)
+    unsold = {u.id for u in units if u.unsold}
+    developer = [v for v in voters if v.key == "dev"]
+    assert len(developer) == (1 if unsold else 0)
+    if developer:
+        assert {u.id for u in developer[0].units} == unsold
+    sold_owner_voters: dict[int, set[str]] = {}
+    for unit_id, owner in pairs:
+        if unit_id not in unsold:
+            sold_owner_voters.setdefault(owner, set()).add(voter_of_unit[unit_id].key)
+            assert owner in voter_of_unit[unit_id].user_ids
+    # A person owning sold units is in exactly one voter: counted once.
+    assert all(len(keys) == 1 for keys in sold_owner_voters.values())
+    # A voter of sold units holds more than one unit only if they are linked through owners.
+    for voter in voters:
+        if voter.key != "dev" and len(voter.units) > 1:
+            assert voter.user_ids
