@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand
 
 from cms.services import site_ensure_home
 from deliberation import demo as deliberation_demo
+from deliberation import demo_resolutions
 from meetings import demo as meetings_demo
 from votes import demo as votes_demo
 
@@ -17,4 +18,5 @@ class Command(BaseCommand):
         proposals = deliberation_demo.seed_proposals(community)
         meetings_demo.seed_meetings(community, proposals)
         votes_demo.seed_polls(community, proposals)
+        demo_resolutions.seed_resolutions(community)
         self.stdout.write(self.style.SUCCESS(f"Demo community ready: {community.name}"))
