@@ -161,3 +161,23 @@ def register_meetings_menu_item() -> MenuItem:
     return _MeetingsMenuItem(
         gettext_lazy("议事会"), reverse("meetings_admin_list"), icon_name="group", order=220
     )
+
+
+# =================================================================================================
+# Minutes and notices (owner: minutes): render status, attempts and errors visible to staff;
+# "render again" for the minutes. The viewsets live in ``meetings/minutes/admin.py``.
+# =================================================================================================
+
+
+@hooks.register("register_admin_viewset")
+def register_documents_viewsets():  # type: ignore[no-untyped-def]
+    from .minutes.admin import DocumentsViewSetGroup
+
+    return DocumentsViewSetGroup()
+
+
+@hooks.register("register_admin_urls")
+def register_documents_urls() -> list[object]:
+    from .minutes.admin import admin_urls
+
+    return admin_urls()

@@ -326,3 +326,56 @@ def test_closing_a_meeting_produces_its_minutes(scene, django_capture_on_commit_
     record = MinutesRecord.objects.select_related("document").get(meeting=scene.meeting)
     assert record.render_status == RenderStatus.OK
     assert "表决结果:通过" in squash(pdf_text(record.document.file.path))
+
+
+def test_staff_see_a_failed_render_in_the_admin_and_can_render_again(
+    scene, monkeypatch, django_capture_on_commit_callbacks
+):
+    from deliberation.models import User
+
+    def broken(html, *, base_url=None):
+        raise RuntimeError("字体子集化失败")
+
+    monkeypatch.setattr(minutes_services, "html_to_pdf", broken)
+    with django_capture_on_commit_callbacks(execute=True):
+        minutes_enqueue(meeting=scene.meeting)
+    monkeypatch.undo()
+    record = MinutesRecord.objects.get(meeting=scene.meeting)
+
+    admin = User.objects.create_superuser(username="admin-minutes", password="x-long-password-1")
+    client = Client()
+    client.force_login(admin)
+    listing = client.get("/admin/minutes/")
+    assert listing.status_code == 200
+    page = listing.content.decode()
+    assert "生成失败" in page
+    assert "字体子集化失败" in page
+    assert client.get(f"/admin/minutes/inspect/{record.pk}/").status_code == 200
+    assert client.get("/admin/minutes/new/").status_code in (302, 403)  # never hand-made
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/admin/minutes/{record.pk}/rerender/")
+    assert response.status_code == 302
+    record.refresh_from_db()
+    assert record.render_status == RenderStatus.OK
+    assert record.render_error == ""
+
+    # A resident (no admin access) cannot trigger renders.
+    resident = scene.members["resident"].user
+    other = Client()
+    other.force_login(resident)
+    assert other.post(f"/admin/minutes/{record.pk}/rerender/").status_code in (302, 403)
+
+
+def test_notices_are_listed_for_staff_in_the_admin(scene, django_capture_on_commit_callbacks):
+    from deliberation.models import User
+    from meetings.minutes.notices import notice_issue
+
+    with django_capture_on_commit_callbacks(execute=True):
+        notice, _ = notice_issue(poll=scene.poll)
+    admin = User.objects.create_superuser(username="admin-notices", password="x-long-password-1")
+    client = Client()
+    client.force_login(admin)
+    page = client.get("/admin/notices/")
+    assert page.status_code == 200
+    assert notice.serial in page.content.decode()
