@@ -11,7 +11,7 @@ from decimal import Decimal
 from django.core.paginator import Paginator
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 from ninja.utils import check_csrf
 
 from . import rules, selectors
@@ -47,18 +47,18 @@ class ErrorOut(Schema):
 ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
 
 
-def _error(exc: Exception) -> tuple[int, dict]:
+def _error(exc: Exception) -> Status:
     if isinstance(exc, ApiError):
-        return exc.status, {"code": exc.code, "message": exc.message, "fields": exc.fields}
+        return Status(exc.status, {"code": exc.code, "message": exc.message, "fields": exc.fields})
     if isinstance(exc, InvalidInput):
-        return 400, {"code": exc.code, "message": exc.message, "fields": exc.fields}
+        return Status(400, {"code": exc.code, "message": exc.message, "fields": exc.fields})
     if isinstance(exc, TransitionNotAllowed):
         status = 400 if exc.code == "invalid" else 409
-        return status, {"code": exc.code, "message": exc.message, "fields": {}}
+        return Status(status, {"code": exc.code, "message": exc.message, "fields": {}})
     if isinstance(exc, NotPermitted):
-        return 403, {"code": exc.code, "message": exc.message, "fields": {}}
+        return Status(403, {"code": exc.code, "message": exc.message, "fields": {}})
     assert isinstance(exc, DeliberationError)
-    return 400, {"code": exc.code, "message": exc.message, "fields": {}}
+    return Status(400, {"code": exc.code, "message": exc.message, "fields": {}})
 
 
 def _signed_in(request: HttpRequest):  # type: ignore[no-untyped-def]
@@ -271,18 +271,21 @@ def list_proposals(request: HttpRequest, params: Query[ListParams]):  # type: ig
         selectors.proposal_list_public(community=community, filters=filters), PAGE_SIZE
     )
     page = paginator.get_page(params.page)
-    return 200, {
-        "count": paginator.count,
-        "page": page.number,
-        "pages": paginator.num_pages,
-        "results": [_summary(p, p.seconds_count) for p in page.object_list],
-    }
+    return Status(
+        200,
+        {
+            "count": paginator.count,
+            "page": page.number,
+            "pages": paginator.num_pages,
+            "results": [_summary(p, p.seconds_count) for p in page.object_list],
+        },
+    )
 
 
 @router.get("/{int:pk}", response={200: ProposalOut, **ERRORS}, summary="Read one proposal")
 def read_proposal(request: HttpRequest, pk: int):  # type: ignore[no-untyped-def]
     try:
-        return 200, _detail(request, _proposal(request, pk))
+        return Status(200, _detail(request, _proposal(request, pk)))
     except ApiError as exc:
         return _error(exc)
 
@@ -320,7 +323,7 @@ def raise_proposal(request: HttpRequest, payload: ProposalIn):  # type: ignore[n
         )
     except (ApiError, DeliberationError) as exc:
         return _error(exc)
-    return 201, _detail(request, proposal)
+    return Status(201, _detail(request, proposal))
 
 
 def _triage(request: HttpRequest, pk: int, action):  # type: ignore[no-untyped-def]
@@ -332,7 +335,7 @@ def _triage(request: HttpRequest, pk: int, action):  # type: ignore[no-untyped-d
         proposal = action(user, proposal)
     except (ApiError, DeliberationError) as exc:
         return _error(exc)
-    return 200, _detail(request, proposal)
+    return Status(200, _detail(request, proposal))
 
 
 @router.post("/{int:pk}/accept", response={200: ProposalOut, **ERRORS}, summary="Triage: accept")
@@ -400,4 +403,4 @@ def second(request: HttpRequest, pk: int):  # type: ignore[no-untyped-def]
         _second, created = proposal_second(proposal=proposal, user=user)
     except (ApiError, DeliberationError) as exc:
         return _error(exc)
-    return 200, {"created": created, "seconds_count": proposal.seconds.count()}
+    return Status(200, {"created": created, "seconds_count": proposal.seconds.count()})

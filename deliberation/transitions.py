@@ -50,6 +50,8 @@ FINAL_STATUSES: frozenset[str] = frozenset(s for s, targets in TRANSITIONS.items
 class TransitionCheck:
     allowed: bool
     reason: str = ""
+    # "transition_not_allowed" for a step outside the table, "invalid" for missing/unknown fields
+    code: str = ""
 
 
 def allowed_targets(from_status: str) -> frozenset[str]:
@@ -76,14 +78,18 @@ def check_transition(
     Refuses unknown steps, missing or blank required fields, and fields the target does not set.
     """
     if to_status not in TRANSITIONS:
-        return TransitionCheck(False, f"unknown status {to_status!r}")
+        return TransitionCheck(False, f"unknown status {to_status!r}", "transition_not_allowed")
     if to_status not in allowed_targets(from_status):
-        return TransitionCheck(False, f"{from_status} → {to_status} is not in the table")
+        return TransitionCheck(
+            False, f"{from_status} → {to_status} is not in the table", "transition_not_allowed"
+        )
     unexpected = sorted(set(fields) - set(settable_fields(to_status)))
     if unexpected:
-        return TransitionCheck(False, f"{to_status} does not set {', '.join(unexpected)}")
+        return TransitionCheck(
+            False, f"{to_status} does not set {', '.join(unexpected)}", "invalid"
+        )
     for name in required_fields(from_status, to_status):
         value = fields.get(name)
         if value is None or (isinstance(value, str) and not value.strip()):
-            return TransitionCheck(False, f"{to_status} needs {name}")
+            return TransitionCheck(False, f"{to_status} needs {name}", "invalid")
     return TransitionCheck(True)

@@ -69,7 +69,7 @@ def proposal_transition(
         locked = Proposal.objects.select_for_update().get(pk=proposal.pk)
         check = check_transition(locked.status, to_status, fields)
         if not check.allowed:
-            raise TransitionNotAllowed(check.reason)
+            raise TransitionNotAllowed(check.reason, code=check.code)
         _validate_transition_fields(locked, to_status, fields)
         from_status = locked.status
         locked.status = to_status

@@ -42,9 +42,8 @@ def resident(community: Community, **kwargs) -> Member:  # type: ignore[no-untyp
 
 def staff(community: Community, party: str = Party.COMMITTEE, *, triage: bool = True, **kwargs):  # type: ignore[no-untyped-def]
     """A staff member of ``party``; committee staff get the triage role group by default."""
-    member = MemberFactory(
-        community=community, party=party, organisation=f"{community.name}{party}", **kwargs
-    )
+    kwargs.setdefault("organisation", f"{community.name}{party}")
+    member = MemberFactory(community=community, party=party, **kwargs)
     if triage and party == Party.COMMITTEE:
         member.user.groups.add(triage_group())
     return member
