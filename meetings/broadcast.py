@@ -117,6 +117,7 @@ def _build_tally(meeting_id: int, poll_id: int) -> tuple[str, str] | None:
 
 
 _pumps: dict[tuple[int, int], asyncio.Task[None]] = {}
+_wanted: dict[tuple[int, int], int] = {}  # local requests per poll, so none slips past a pump
 
 
 async def tally_request(meeting_id: int, poll_id: int) -> None:
@@ -128,6 +129,7 @@ async def tally_request(meeting_id: int, poll_id: int) -> None:
         logger.exception("tally mark for poll %s failed", poll_id)
         return
     key = (meeting_id, poll_id)
+    _wanted[key] = _wanted.get(key, 0) + 1
     task = _pumps.get(key)
     if task is None or task.done():
         _pumps[key] = asyncio.ensure_future(_pump(meeting_id, poll_id))
@@ -136,8 +138,14 @@ async def tally_request(meeting_id: int, poll_id: int) -> None:
 async def _pump(meeting_id: int, poll_id: int) -> None:
     dirty, lock = _keys(poll_id)
     window = tally_interval()
+    key = (meeting_id, poll_id)
     try:
-        while await cache.aget(dirty):
+        while True:
+            seen = _wanted.get(key, 0)
+            if not await cache.aget(dirty):
+                if _wanted.get(key, 0) == seen:
+                    break  # nothing asked since we looked; a later request starts a new pump
+                continue
             token = uuid.uuid4().hex
             if not await cache.aadd(lock, token, timeout=max(5, int(window * 20))):
                 await asyncio.sleep(window / 2)
@@ -155,6 +163,10 @@ async def _pump(meeting_id: int, poll_id: int) -> None:
                     await cache.adelete(lock)
     except Exception:
         logger.exception("tally broadcast for poll %s failed", poll_id)
+    finally:
+        if _pumps.get(key) is asyncio.current_task():
+            del _pumps[key]
+            _wanted.pop(key, None)
 
 
 def tally_request_sync(meeting_id: int, poll_id: int) -> None:

@@ -27,6 +27,14 @@ pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
 db = database_sync_to_async
 
 
+@pytest.fixture(autouse=True)
+def _minutes_elsewhere():
+    """Closing a meeting queues its minutes; here the render (seconds of WeasyPrint) is not run
+    in the test's one process, where it would starve the event loop the clients share."""
+    with mock.patch("meetings.minutes.services.minutes_enqueue") as enqueue:
+        yield enqueue
+
+
 def option_ids(poll_id: int) -> list[int]:
     return list(Option.objects.filter(poll_id=poll_id).values_list("pk", flat=True))
 
@@ -203,7 +211,7 @@ async def test_speaker_request_withdraw_next(live) -> None:
     assert frame["speakers"]["current"]["ends_at"]
 
 
-async def test_facilitator_messages(live) -> None:
+async def test_facilitator_messages(live, _minutes_elsewhere) -> None:
     scene = await live_scene()
     a = scene.participants[0]
     facilitator = await live(scene.meeting.pk, scene.facilitator)
@@ -243,6 +251,7 @@ async def test_facilitator_messages(live) -> None:
     await facilitator.send({"type": "meeting.close"})
     frame = await observer.until("meeting.closed")
     assert frame["meeting"]["status"] == "closed"
+    assert _minutes_elsewhere.call_count == 1
     seqs = [f["seq"] for f in observer.seen]
     assert seqs == sorted(seqs)
 

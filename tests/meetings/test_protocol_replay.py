@@ -108,6 +108,7 @@ async def test_replay_recorded_frames_on_old_snapshot_equals_fresh_snapshot(live
         await client.send({"type": "ballot.cast", "poll": scene.poll.pk, "choice": options[i % 2]})
     for client in voters:
         await client.until("ballot.accepted")
+    await observer.until("tally", where=lambda fr: fr["tally"]["ballots"] == 3)
     await facilitator.send({"type": "poll.close", "poll": scene.poll.pk})
     await facilitator.until("poll.closed")
     await facilitator.send({"type": "agenda.goto", "item": scene.items[1].pk})

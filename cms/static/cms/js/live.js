@@ -26,6 +26,9 @@
   var base = location.pathname.replace(/(live|console|projector)\/?$/, "");
   var skew = state.server_time ? Date.parse(state.server_time) - Date.now() : 0;
   var ws = null, attempt = 0, nextRef = 1, pending = {}, pollKey = null, stopped = false;
+  var voted = {}; // poll id -> true, from `state.you.voted` and `ballot.accepted`
+  function noteVoted() { if (state.poll && state.you && state.you.voted) voted[state.poll.id] = true; }
+  noteVoted();
 
   function fmt(s, values) {
     return s.replace(/%\((\w+)\)s/g, function (_, k) { return values[k]; }).replace("%%", "%");
@@ -60,6 +63,7 @@
   function apply(frame) {
     if (frame.type === "state") {
       state = frame;
+      noteVoted();
       SECTIONS.forEach(function (s) { seqs[s] = frame.seq; });
       if (frame.server_time) skew = Date.parse(frame.server_time) - Date.now();
       return SECTIONS.slice();
@@ -118,7 +122,7 @@
 
   function renderPoll() {
     var poll = state.poll;
-    var key = poll ? [poll.id, poll.status, state.you && state.you.voted, state.role].join(":") : "none";
+    var key = poll ? [poll.id, poll.status, !!voted[poll.id], state.role].join(":") : "none";
     if (key === pollKey) return; // keep whatever is being filled in
     pollKey = key;
     fill("poll", function () {
@@ -126,7 +130,7 @@
       if (poll.status === "draft") return [h("p", { className: "muted", text: poll.question + " — " + T.poll_draft })];
       if (poll.status !== "open") return [h("p", { className: "muted", text: poll.question + " — " + T.poll_done })];
       if (state.role === "observer") return [h("p", { text: poll.question }), h("p", { className: "muted", text: T.observer })];
-      if (state.you && state.you.voted) return [h("p", { text: poll.question }), h("p", { className: "ok-note", text: T.voted })];
+      if (voted[poll.id]) return [h("p", { text: poll.question }), h("p", { className: "ok-note", text: T.voted })];
       return [ballotForm(poll)];
     });
   }
@@ -285,8 +289,7 @@
     }
     if (frame.type === "ballot.accepted") {
       delete pending[frame.ref];
-      state.you = state.you || {};
-      state.you.voted = true;
+      voted[frame.poll] = true;
       region("receipt").forEach(function (el) { el.textContent = T.receipt + frame.receipt; });
       say("");
       renderPoll();
