@@ -6,12 +6,12 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from deliberation.models import ProposalOption
+from deliberation.models import Party, ProposalOption
 from tests.factories.base import CommunityFactory, MemberFactory, UserFactory
 from tests.factories.votes import option_id, owners_estate, owners_poll, resident_poll, residents
 from votes import services
 from votes.exceptions import PollFrozen, PollStateError
-from votes.models import Electorate, Kind, Method, PollEvent, PollStatus, Rule, Secrecy
+from votes.models import Electorate, Kind, Method, Poll, PollEvent, PollStatus, Rule, Secrecy
 
 pytestmark = pytest.mark.django_db
 
@@ -207,3 +207,124 @@ def test_extend_an_open_poll_is_logged(community):
     assert poll.closes_at == later
     event = PollEvent.objects.get(poll=poll, kind="extended")
     assert event.note == "参与不足" and event.actor == staff
+
+
+def _proposal_for(estate, status="scheduled"):
+    from deliberation.models import Proposal, ProposalOption
+
+    author = MemberFactory(community=estate.community, party=Party.PROPERTY)
+    proposal = Proposal.objects.create(
+        community=estate.community,
+        title="南侧围墙改为通透式栏杆",
+        body="改建附属设施",
+        party=Party.PROPERTY,
+        author=author,
+        status=status,
+        responsible_party=Party.PROPERTY,
+    )
+    ProposalOption.objects.create(proposal=proposal, title="改为栏杆")
+    return proposal
+
+
+def _vote(estate, poll, yes_count, no_count):
+    yes, no = option_id(poll, 0), option_id(poll, 1)
+    voters = [*estate.owners, estate.co_owners[0], estate.two_unit_owner]
+    for voter in voters[:yes_count]:
+        services.ballot_cast(poll=poll, voter=voter, choice={"choice": yes})
+    for voter in voters[yes_count : yes_count + no_count]:
+        services.ballot_cast(poll=poll, voter=voter, choice={"choice": no})
+
+
+def test_owners_poll_preliminary_then_final_after_objection_period():
+    from deliberation.models import Resolution
+
+    estate = owners_estate()
+    estate.community.objection_days = 5
+    estate.community.save()
+    proposal = _proposal_for(estate)
+    poll = owners_poll(estate, rule=Rule.OWNERS_SPECIAL, proposal=proposal)
+    assert poll.decides_proposal
+    _vote(estate, poll, yes_count=7, no_count=1)
+    poll = services.poll_close(poll=poll, actor=estate.staff)
+    assert poll.status == PollStatus.CLOSED
+    assert poll.preliminary_result["verdict"] == "passed"
+    assert poll.objection_until - poll.closed_at == dt.timedelta(days=5)
+    with pytest.raises(PollStateError):
+        services.poll_finalise(poll=poll, actor=estate.staff)
+    Poll.objects.filter(pk=poll.pk).update(objection_until=timezone.now())
+    poll = services.poll_finalise(poll=poll, actor=estate.staff)
+    assert poll.status == PollStatus.FINAL
+    assert poll.result["verdict"] == "passed"
+    proposal.refresh_from_db()
+    assert proposal.status == "decided"
+    resolution = Resolution.objects.get(proposal=proposal)
+    assert poll.resolution == resolution
+    assert resolution.responsible_party == Party.PROPERTY
+    assert resolution.adopted_option is None  # yes/no poll: no plan chosen among several
+
+
+def test_failed_owners_poll_marks_proposal_not_adopted():
+    estate = owners_estate()
+    proposal = _proposal_for(estate)
+    poll = owners_poll(estate, rule=Rule.OWNERS_SPECIAL, proposal=proposal)
+    _vote(estate, poll, yes_count=4, no_count=4)
+    poll = services.poll_close(poll=poll, actor=estate.staff)
+    assert poll.result["verdict"] == "failed"
+    poll = services.poll_finalise(poll=poll, actor=estate.staff, force=True)
+    proposal.refresh_from_db()
+    assert proposal.status == "not_adopted"
+
+
+def test_short_of_participation_can_be_extended_and_reopened():
+    estate = owners_estate()
+    proposal = _proposal_for(estate)
+    poll = owners_poll(estate, proposal=proposal)
+    _vote(estate, poll, yes_count=3, no_count=0)
+    poll = services.poll_close(poll=poll, actor=estate.staff)
+    assert poll.result["verdict"] == "no_verdict"
+    until = timezone.now() + dt.timedelta(days=7)
+    poll = services.poll_extend(
+        poll=poll, actor=estate.staff, closes_at=until, reason="参与表决人数不足三分之二"
+    )
+    assert poll.status == PollStatus.OPEN and poll.result is None
+    assert poll.preliminary_result["verdict"] == "no_verdict"  # kept for the record
+    # Ballots cast before the extension stay; the rest may now vote.
+    voters = estate.owners[3:]
+    for voter in voters:
+        services.ballot_cast(poll=poll, voter=voter, choice={"choice": option_id(poll)})
+    poll = services.poll_close(poll=poll, actor=estate.staff)
+    assert poll.result["participating"]["ballots"] == 6
+    kinds = list(PollEvent.objects.filter(poll=poll).values_list("kind", flat=True))
+    assert kinds == ["created", "opened", "closed", "extended", "closed"]
+
+
+def test_a_passed_poll_cannot_be_reopened():
+    estate = owners_estate()
+    poll = owners_poll(estate)
+    _vote(estate, poll, yes_count=8, no_count=0)
+    poll = services.poll_close(poll=poll, actor=estate.staff)
+    with pytest.raises(PollStateError):
+        services.poll_extend(
+            poll=poll,
+            actor=estate.staff,
+            closes_at=timezone.now() + dt.timedelta(days=3),
+            reason="再投一次",
+        )
+
+
+def test_finalise_refuses_a_broken_chain():
+    from django.db import connection
+
+    estate = owners_estate()
+    poll = owners_poll(estate)
+    _vote(estate, poll, yes_count=7, no_count=0)
+    poll = services.poll_close(poll=poll, actor=estate.staff)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE votes_ballot SET area = 999 WHERE poll_id = %s AND seq = 2", [poll.pk]
+        )
+    with pytest.raises(PollStateError) as info:
+        services.poll_finalise(poll=poll, actor=estate.staff, force=True)
+    assert "seq 2" in info.value.message
+    poll.refresh_from_db()
+    assert poll.status == PollStatus.CLOSED

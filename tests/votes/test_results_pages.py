@@ -8,6 +8,7 @@ import json
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 
 from tests.factories.base import CommunityFactory
 from tests.factories.votes import (
@@ -55,9 +56,9 @@ def test_result_page_explains_the_verdict(client, closed_owners_poll):
     assert "初步结果(公示中)" in html
     assert f'data-testid="verdict">\n        {result["verdict_label"]}' in html
     for reason in result["reasons"]:
-        assert reason in html
+        assert escape(reason) in html
     for threshold in result["thresholds"]:
-        assert threshold["text"] in html
+        assert escape(threshold["text"]) in html
     assert f'data-testid="total-headcount">{poll.total_headcount}<' in html
     assert f'data-testid="total-area">{poll.total_area} ㎡<' in html
     assert result["participating"]["area"] in html

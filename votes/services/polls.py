@@ -64,7 +64,7 @@ EDITABLE_FIELDS = (
 YESNO_OPTIONS = (("yes", "赞成"), ("no", "反对"), ("abstain", "弃权"))
 
 
-def _check_config(poll: Poll) -> None:
+def poll_check_config(poll: Poll) -> None:
     """Refuse combinations DESIGN.md forbids. Raises ``ValidationError`` with field errors."""
     errors: dict[str, str] = {}
     owners_rules = {Rule.OWNERS_ORDINARY, Rule.OWNERS_SPECIAL}
@@ -173,7 +173,7 @@ def poll_create(
     if not poll.question:
         raise ValidationError({"question": _("请填写表决事项")})
     poll.full_clean(exclude=["frozen_electorate", "frozen_spec", "chain_head", "created_by"])
-    _check_config(poll)
+    poll_check_config(poll)
     poll.save()
     _set_options(poll, options)
     _log(poll, PollEventKind.CREATED, actor)
@@ -202,7 +202,7 @@ def poll_update(
             raise PollStateError(_("表决开始后请用“延长表决期”修改截止时间"))
     for name, value in fields.items():
         setattr(locked, name, value)
-    _check_config(locked)
+    poll_check_config(locked)
     locked.save()
     if options is not None or "method" in fields:
         _set_options(locked, options)
@@ -243,7 +243,7 @@ def poll_open(*, poll: Poll, actor: User | None, eligible_user_ids: UserIds = No
     locked = Poll.objects.select_for_update().select_related("community").get(pk=poll.pk)
     if locked.status != PollStatus.DRAFT:
         raise PollStateError(_("表决已经开始过"))
-    _check_config(locked)
+    poll_check_config(locked)
     voters = build_electorate(poll=locked, eligible_user_ids=eligible_user_ids)
     if not voters:
         raise PollStateError(_("表决范围内没有人，不能开始"))
