@@ -6,14 +6,10 @@ from decimal import Decimal
 from django.db import transaction
 
 from .models import (
-    Category,
-    Channel,
     Community,
     Member,
     Party,
     Proposal,
-    ProposalOption,
-    SharingRule,
     User,
 )
 from .rules import Role
@@ -159,92 +155,10 @@ def _member(community: Community, username: str) -> Member:
     return Member.objects.get(community=community, user__username=username)
 
 
-@transaction.atomic
 def seed_proposals(community: Community) -> list[Proposal]:
-    property_staff = _member(community, "property")
-    committee = _member(community, "committee")
-    department = _member(community, "department")
-    resident = Member.objects.filter(community=community, party=Party.RESIDENT).order_by("pk")[0]
-    specs = [
-        dict(
-            title="小区停车管理方案(三选一)",
-            author=property_staff,
-            party=Party.PROPERTY,
-            category=Category.PARKING,
-            channel=Channel.ONLINE,
-            location="小区主干道及中心花园周边",
-            body="小区车位不足，夜间乱停影响消防通道。物业提出三个停车管理方案供业主共同决定。",
-        ),
-        dict(
-            title="在3号楼北侧加装电动自行车充电桩",
-            author=resident,
-            party=Party.RESIDENT,
-            category=Category.CHARGING,
-            channel=Channel.HOTLINE,
-            location="3号楼北侧空地",
-            entered_by=committee.user,
-            body="居民来电反映：电动自行车在楼道充电有火灾隐患，希望在3号楼北侧集中安装充电桩。",
-        ),
-        dict(
-            title="沿街围墙改为通透式栏杆",
-            author=committee,
-            party=Party.COMMITTEE,
-            category=Category.RENOVATION,
-            channel=Channel.MEETING,
-            location="小区南侧沿街围墙",
-            body="南侧围墙老化、遮挡视线，建议改为通透式栏杆，改善采光和安全。",
-        ),
-        dict(
-            title="架空线缆入地整治",
-            author=department,
-            party=Party.DEPARTMENT,
-            category=Category.SAFETY,
-            channel=Channel.ONLINE,
-            location="1至5号楼之间",
-            body="楼间架空的通信和电力线缆杂乱，存在安全隐患，建议结合老旧小区改造统一入地。",
-        ),
-    ]
-    proposals = []
-    for spec in specs:
-        proposal, _ = Proposal.objects.update_or_create(
-            community=community, title=spec.pop("title"), defaults=spec
-        )
-        proposals.append(proposal)
-    parking = proposals[0]
-    plans = [
-        (
-            "方案一：划线停车、按月收费",
-            Decimal("36000"),
-            SharingRule.AREA,
-            "车位清晰，收费用于维护",
-            "需收取停车费",
-        ),
-        (
-            "方案二：错时共享周边单位车位",
-            Decimal("8000"),
-            SharingRule.EQUAL,
-            "费用最低，不占绿地",
-            "夜间需步行到周边单位",
-        ),
-        (
-            "方案三：改造中心花园为立体停车",
-            Decimal("480000"),
-            SharingRule.PARTY,
-            "车位最多",
-            "占用绿地，费用高，需业主共同决定",
-        ),
-    ]
-    for order, (title, cost, rule, pros, cons) in enumerate(plans):
-        ProposalOption.objects.update_or_create(
-            proposal=parking,
-            title=title,
-            defaults={
-                "cost_estimate": cost,
-                "sharing_rule": rule,
-                "paying_party": Party.PROPERTY if rule == SharingRule.PARTY else "",
-                "pros": pros,
-                "cons": cons,
-                "sort_order": order,
-            },
-        )
-    return proposals
+    """Demo proposals through the proposal services (see ``demo_proposals``): every channel,
+    options with each sharing rule, published matters in every triage state. Returns the four
+    main matters (parking, charging piles, wall, cables) in that order."""
+    from .demo_proposals import seed_demo_proposals
+
+    return seed_demo_proposals(community)
