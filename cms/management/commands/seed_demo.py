@@ -6,6 +6,7 @@ from cms.services import site_ensure_home
 from deliberation import demo as deliberation_demo
 from deliberation import demo_resolutions
 from meetings import demo as meetings_demo
+from meetings.minutes import demo as documents_demo
 from votes import demo as votes_demo
 
 
@@ -19,4 +20,5 @@ class Command(BaseCommand):
         meetings_demo.seed_meetings(community, proposals)
         votes_demo.seed_polls(community, proposals)
         demo_resolutions.seed_resolutions(community)
+        documents_demo.seed_documents(community)
         self.stdout.write(self.style.SUCCESS(f"Demo community ready: {community.name}"))
