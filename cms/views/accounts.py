@@ -6,7 +6,6 @@ steps, never in the URL. All checks and limits live in ``deliberation.services.a
 
 from django import forms
 from django.conf import settings
-from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -16,11 +15,12 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from deliberation.phones import mask_phone
+from deliberation.phones import mask_phone, normalise_phone
 from deliberation.services.auth import SignInRefused, signin_code_request, signin_code_verify
 
 SESSION_PHONE = "sifang_signin_phone"
 SESSION_NEXT = "sifang_signin_next"
+SESSION_NOTICE = "sifang_signin_notice"
 RATE_LIMIT_CODES = {"too_soon", "phone_rate_limited", "ip_rate_limited", "too_many_failures"}
 
 
@@ -103,14 +103,16 @@ def code_request(request: HttpRequest) -> HttpResponse:
         sent = signin_code_request(phone=form.cleaned_data["phone"], ip=client_ip(request))
     except SignInRefused as refused:
         if refused.code == "too_soon":
-            # A code is on its way already: let them type it in.
-            messages.info(request, refused.message)
+            # A code is on its way to this phone already: let them type it in.
+            request.session[SESSION_PHONE] = normalise_phone(form.cleaned_data["phone"])
+            request.session[SESSION_NEXT] = next_url
+            request.session[SESSION_NOTICE] = refused.message
             return HttpResponseRedirect(reverse("signin-code-verify"))
         status = 429 if refused.code in RATE_LIMIT_CODES else 400
         return _render_login(request, phone_form=form, error=refused.message, status=status)
     request.session[SESSION_PHONE] = sent.phone
     request.session[SESSION_NEXT] = next_url
-    messages.success(request, _("验证码已发送到 %(phone)s") % {"phone": mask_phone(sent.phone)})
+    request.session.pop(SESSION_NOTICE, None)
     return HttpResponseRedirect(reverse("signin-code-verify"))
 
 
@@ -147,6 +149,7 @@ def code_verify(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "error": error,
+            "notice": request.session.pop(SESSION_NOTICE, ""),
             "masked_phone": mask_phone(phone),
             "phone": phone,
             "next": request.session.get(SESSION_NEXT, ""),

@@ -324,3 +324,23 @@ def test_staff_password_login_still_works(client):
         reverse("login"), {"username": "chen", "password": "sifang-test-pass", "next": "/y/"}
     )
     assert response.status_code == 302 and response["Location"] == "/y/"
+
+
+def test_asking_again_too_soon_leads_to_the_code_form_with_the_wait(client):
+    client.post(reverse("signin-code-request"), {"phone": PHONE})
+    client.session.flush()
+    client.cookies.clear()  # e.g. another tab or device
+    response = client.post(reverse("signin-code-request"), {"phone": PHONE}, follow=True)
+    body = response.content.decode()
+    assert "秒后再重新获取" in body and "139****5678" in body
+    response = client.post(reverse("signin-code-verify"), {"code": last_code()})
+    assert response.status_code == 302
+    assert len(ConsoleSender.outbox) == 1
+
+
+def test_rate_limited_page_answers_429(client, settings):
+    settings.SIFANG_SIGNIN_LIMITS = {"ip_requests_per_hour": 1}
+    client.post(reverse("signin-code-request"), {"phone": PHONE})
+    response = client.post(reverse("signin-code-request"), {"phone": "13900000000"})
+    assert response.status_code == 429
+    assert "本网络" in response.content.decode()
