@@ -49,7 +49,8 @@ BASE = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE))
 VENV_BIN = BASE / ".venv" / "bin"
 PG_URL = "postgres://postgres@127.0.0.1:5432/sifang_bench"
-REDIS_URL = "redis://127.0.0.1:6379/8"
+# A read timeout above channels_redis's 5 s blocking pop and a raised pool (docs/deploy.md).
+REDIS_URL = "redis://127.0.0.1:6379/8?socket_timeout=30&max_connections=2000"
 
 # Targets at N = 1000 (issue 5, point 8).
 TARGET_ACK_P99_S = 1.5
