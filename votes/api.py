@@ -111,6 +111,7 @@ def poll_detail(request: HttpRequest, poll_id: int):  # type: ignore[no-untyped-
     data["you"] = {
         "eligible": bool(keys),
         "voted": selectors.has_participated(poll, keys),
+        "receipt": selectors.voter_receipt(poll, keys),
     }
     return data
 

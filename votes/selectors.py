@@ -100,6 +100,17 @@ def has_participated(poll: Poll, keys: list[str]) -> bool:
     return bool(keys) and Participation.objects.filter(poll=poll, voter_key__in=keys).exists()
 
 
+def voter_receipt(poll: Poll, keys: list[str]) -> str | None:
+    """The receipt of the user's own ballot in a named poll (secret polls keep no link)."""
+    if not keys or poll.secrecy == Secrecy.SECRET:
+        return None
+    return (
+        Ballot.objects.filter(poll_id=poll.pk, voter_key__in=keys)
+        .values_list("receipt", flat=True)
+        .first()
+    )
+
+
 def poll_result_public(poll: Poll) -> dict[str, Any]:
     """What the public result page and the JSON API show.
 

@@ -116,6 +116,7 @@ def poll_detail(request: HttpRequest, community: str, pk: int) -> HttpResponse:
             "option_rows": _option_rows(poll, result),
             "eligible": bool(keys),
             "voted": voted,
+            "my_receipt": selectors.voter_receipt(poll, keys),
             "delegated": bool(keys) and poll.proxies.filter(voter_key__in=keys).exists(),
             "can_vote": poll.status == "open" and bool(keys) and not voted,
             "can_manage": manage,

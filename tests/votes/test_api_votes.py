@@ -41,7 +41,7 @@ def test_read_poll_shows_denominators_but_hides_running_tally(setup, client):
     assert data["denominators"] == {"headcount": 3, "area": "0.00"}
     assert data["ballots_cast"] == 1
     assert data["result"] is None and data["tally_visible"] is False
-    assert data["you"] == {"eligible": False, "voted": False}
+    assert data["you"] == {"eligible": False, "voted": False, "receipt": None}
 
 
 def test_running_tally_shown_when_allowed(setup, client):
@@ -78,7 +78,8 @@ def test_cast_with_session_returns_receipt_then_409(setup, client):
     again = post(client, url, {"choice": option_id(poll, 1)})
     assert again.status_code == 409
     assert again.json() == {"code": "already_voted", "message": "本户(本人)已经投过票"}
-    assert client.get(f"/api/polls/{poll.pk}/").json()["you"] == {"eligible": True, "voted": True}
+    you = client.get(f"/api/polls/{poll.pk}/").json()["you"]
+    assert you == {"eligible": True, "voted": True, "receipt": body["receipt"]}
 
 
 def test_identity_in_the_body_is_refused(setup, client):

@@ -328,3 +328,18 @@ def test_finalise_refuses_a_broken_chain():
     assert "seq 2" in info.value.message
     poll.refresh_from_db()
     assert poll.status == PollStatus.CLOSED
+
+
+def test_close_due_polls_closes_only_polls_past_their_time(community):
+    from django.core.management import call_command
+
+    residents(community, 2)
+    due = resident_poll(community, question="到期")
+    running = resident_poll(community, question="未到期")
+    Poll.objects.filter(pk=due.pk).update(closes_at=timezone.now() - dt.timedelta(minutes=1))
+    Poll.objects.filter(pk=running.pk).update(closes_at=timezone.now() + dt.timedelta(days=1))
+    call_command("close_due_polls")
+    due.refresh_from_db()
+    running.refresh_from_db()
+    assert due.status == PollStatus.FINAL and due.result is not None
+    assert running.status == PollStatus.OPEN
