@@ -168,6 +168,21 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
 # mixin; granted when present, skipped (not an error) before that.
 OPTIONAL_PERMISSIONS = frozenset({"deliberation.publish_proposal", "deliberation.lock_proposal"})
 
+# Permissions other apps grant to a role (``meetings.change_meeting`` to facilitators, say). They
+# register them from their ``AppConfig.ready`` so this module names no other app's models.
+EXTRA_ROLE_PERMISSIONS: dict[str, set[str]] = {role: set() for role in Role.ALL}
+
+
+def register_role_permissions(role: str, *labels: str) -> None:
+    """Grant ``labels`` ("app_label.codename") to ``role`` at the next ``roles_ensure()``."""
+    EXTRA_ROLE_PERMISSIONS[role].update(labels)
+
+
+def role_permissions(role: str) -> tuple[str, ...]:
+    """Every permission ``role`` holds: this module's table plus the registered extras."""
+    return tuple(dict.fromkeys((*ROLE_PERMISSIONS[role], *sorted(EXTRA_ROLE_PERMISSIONS[role]))))
+
+
 STAFF_PARTIES = (Party.COMMITTEE, Party.PROPERTY, Party.DEPARTMENT)
 
 

@@ -15,7 +15,7 @@ from ..roster import (
     parse_roster,
     parse_roster_rows,
 )
-from ..rules import OPTIONAL_PERMISSIONS, ROLE_PARTY, ROLE_PERMISSIONS, Role
+from ..rules import OPTIONAL_PERMISSIONS, ROLE_PARTY, Role, role_permissions
 
 logger = logging.getLogger("sifang.registry")
 
@@ -183,7 +183,7 @@ def _permission(label: str) -> Permission | None:
 
 
 def roles_ensure() -> dict[str, Group]:
-    """Create or update the four role groups so each holds exactly ``ROLE_PERMISSIONS``.
+    """Create or update the four role groups so each holds exactly ``role_permissions(role)``.
 
     Idempotent; run after migrations (``manage.py ensure_roles``, ``seed_demo``). Raises
     ``LookupError`` when a required permission does not exist (a renamed model, say).
@@ -192,7 +192,7 @@ def roles_ensure() -> dict[str, Group]:
     with transaction.atomic():
         for role in Role.ALL:
             permissions = []
-            for label in ROLE_PERMISSIONS[role]:
+            for label in role_permissions(role):
                 permission = _permission(label)
                 if permission is None:
                     if label in OPTIONAL_PERMISSIONS:

@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from deliberation.models import Party, Unit
 from deliberation.rules import (
+    OPTIONAL_PERMISSIONS,
     ROLE_PERMISSIONS,
     Role,
     can_access_admin,
@@ -14,6 +15,7 @@ from deliberation.rules import (
     can_triage_proposals,
     can_view_unpublished,
     member_communities,
+    role_permissions,
     staff_communities,
 )
 from deliberation.services.registry import roles_ensure, staff_member_set
@@ -44,10 +46,20 @@ def test_groups_hold_exactly_their_permissions_and_ensuring_twice_changes_nothin
     groups = roles_ensure()
     assert set(groups) == {"居民", "社区工作人员", "物业人员", "部门人员"}
     for role, group in groups.items():
-        assert perms_of(group) == set(ROLE_PERMISSIONS[role])
+        assert perms_of(group) == set(role_permissions(role))
+        assert set(ROLE_PERMISSIONS[role]) - OPTIONAL_PERMISSIONS <= perms_of(group)
     again = roles_ensure()
     assert {g.pk for g in again.values()} == {g.pk for g in groups.values()}
     assert Group.objects.filter(name__in=Role.ALL).count() == 4
+
+
+def test_other_apps_can_grant_their_permissions_to_a_role(monkeypatch):
+    from deliberation import rules
+
+    monkeypatch.setitem(rules.EXTRA_ROLE_PERMISSIONS, Role.FACILITATOR, {"auth.view_group"})
+    groups = roles_ensure()
+    assert "auth.view_group" in perms_of(groups[Role.FACILITATOR])
+    assert "auth.view_group" not in perms_of(groups[Role.PROPERTY])
 
 
 def test_residents_hold_no_permission_and_property_staff_cannot_publish_or_import():

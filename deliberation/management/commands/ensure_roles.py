@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from deliberation.rules import ROLE_PERMISSIONS
+from deliberation.rules import role_permissions
 from deliberation.services.registry import roles_ensure
 
 
@@ -13,5 +13,5 @@ class Command(BaseCommand):
         groups = roles_ensure()
         for name, group in groups.items():
             self.stdout.write(
-                f"{name}: {group.permissions.count()} of {len(ROLE_PERMISSIONS[name])} permissions"
+                f"{name}: {group.permissions.count()} of {len(role_permissions(name))} permissions"
             )
