@@ -379,6 +379,11 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--workdir", help="keep the database and files here (default: temp)")
     parser.add_argument("--write-docs", action="store_true", help="update docs/performance.md")
+    parser.add_argument(
+        "--settings",
+        default="config.settings.base",
+        help="settings of the project runs (e.g. bench.minutes_worker_settings)",
+    )
     args = parser.parse_args()
 
     if args.child == "seed":
@@ -394,7 +399,7 @@ def main() -> None:
     workdir.mkdir(parents=True, exist_ok=True)
     env = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.base",
+        "DJANGO_SETTINGS_MODULE": args.settings,
         "DEBUG": "0",
         "MEDIA_ROOT": str(workdir / "media"),
         "LOG_LEVEL": "WARNING",
@@ -402,13 +407,19 @@ def main() -> None:
     }
     env.setdefault("DATABASE_URL", f"sqlite:///{workdir / 'bench.sqlite3'}")
     print(f"workdir {workdir}; database {env['DATABASE_URL']}", flush=True)
-    subprocess.run(
-        [PY, "manage.py", "migrate", "--noinput", "--verbosity", "0"], env=env, cwd=ROOT, check=True
-    )
-    seeded = _run(
-        ["--child", "seed", "--items", str(args.items), "--ballots", str(args.ballots)], env
-    )
-    meeting = seeded["meeting"]
+    if args.meeting:  # reuse a database seeded by an earlier run (same --workdir)
+        meeting = args.meeting
+    else:
+        subprocess.run(
+            [PY, "manage.py", "migrate", "--noinput", "--verbosity", "0"],
+            env=env,
+            cwd=ROOT,
+            check=True,
+        )
+        seeded = _run(
+            ["--child", "seed", "--items", str(args.items), "--ballots", str(args.ballots)], env
+        )
+        meeting = seeded["meeting"]
     html_path = workdir / "minutes.html"
     html_info = _run(["--child", "html", "--meeting", str(meeting), "--html", str(html_path)], env)
     print(
@@ -459,7 +470,7 @@ def main() -> None:
         f"{args.items} agenda items, each with a closed owners' poll of {args.ballots:,} ballots; "
         f"{pages} A4 pages; HTML {html_info['bytes']:,} bytes; context read in "
         f"{project_rows[-1]['context_queries']} queries; median of {args.runs} runs, one "
-        f"subprocess per run. Database: "
+        f"subprocess per run. Settings: `{args.settings}`. Database: "
         f"{'PostgreSQL' if env['DATABASE_URL'].startswith('postgres') else 'SQLite'}. "
         f"Machine: {_machine()}; Python {platform.python_version()}."
     )
