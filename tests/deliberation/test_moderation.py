@@ -200,3 +200,14 @@ def test_staff_of_another_community_cannot_see_its_unpublished_matters(client):
     assert edit.status_code in (302, 403)
     public = client.get(f"/{proposal.community.slug}/proposals/{proposal.pk}/")
     assert public.status_code == 404
+
+
+def test_proposal_snippet_in_the_wagtail_admin_for_own_community(client):
+    proposal = submitted(title="本社区待审")
+    committee = staff(proposal.community)
+    client.force_login(committee.user)
+    listing = client.get(reverse("wagtailsnippets_deliberation_proposal:list"))
+    assert listing.status_code == 200 and "本社区待审" in listing.content.decode()
+    edit = client.get(reverse("wagtailsnippets_deliberation_proposal:edit", args=[proposal.pk]))
+    assert edit.status_code == 200
+    assert "通过并公开" in edit.content.decode()  # the workflow's approve action is offered
