@@ -10,6 +10,7 @@ PACKAGES = {
     "chromium": "/usr/bin/chromium",
     "fonts-noto-cjk": "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
     "poppler-utils": "/usr/bin/pdftotext",
+    "gettext": "/usr/bin/xgettext",  # the catalogue-completeness test runs makemessages
 }
 
 
