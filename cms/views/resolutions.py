@@ -93,8 +93,7 @@ class Step:
     label: str
     actor: str = ""
     note: str = ""
-    link: str = ""
-    link_text: str = ""
+    links: list[tuple[str, str]] = field(default_factory=list)  # (url, text)
     percent: int | None = None
     photos: list[ProgressPhoto] = field(default_factory=list)
     automatic: bool = False
@@ -122,18 +121,16 @@ def _meeting_steps(resolution: Resolution) -> list[Step]:
     items = AgendaItem.objects.filter(proposal_id=resolution.proposal_id).select_related("meeting")
     for item in items.order_by("meeting__starts_at")[:10]:
         meeting = item.meeting
+        slug = resolution.community.slug
+        links = [(_url("meeting-detail", slug, meeting.pk), _("会议"))]
+        if meeting.status == "closed":
+            links.append((_url("meeting-minutes-pdf", slug, meeting.pk), _("会议纪要(PDF)")))
         steps.append(
             Step(
                 at=meeting.starts_at,
                 kind="meeting",
                 label=_("上会协商:%(title)s") % {"title": meeting.title},
-                link=_url("meeting-detail", resolution.community.slug, meeting.pk)
-                or (
-                    _url("meeting-minutes-pdf", resolution.community.slug, meeting.pk)
-                    if meeting.status == "closed"
-                    else ""
-                ),
-                link_text=_("会议记录"),
+                links=[(url, text) for url, text in links if url],
             )
         )
     return steps
@@ -162,8 +159,7 @@ def _poll_steps(resolution: Resolution) -> list[Step]:
                 kind="poll",
                 label=_("表决:%(question)s") % {"question": poll.question},
                 note=note,
-                link=_url("poll-detail", resolution.community.slug, poll.pk),
-                link_text=_("表决结果"),
+                links=[(_url("poll-detail", resolution.community.slug, poll.pk), _("表决结果"))],
             )
         )
     return steps
@@ -204,8 +200,9 @@ def resolution_timeline(resolution: Resolution) -> list[Step]:
             kind="proposal",
             label=_("提出议题"),
             note=proposal.get_channel_display(),
-            link=_url("proposal-detail", resolution.community.slug, proposal.pk),
-            link_text=_("查看议题"),
+            links=[
+                (_url("proposal-detail", resolution.community.slug, proposal.pk), _("查看议题"))
+            ],
         )
     ]
     for entry in selectors.proposal_timeline(proposal):

@@ -224,3 +224,47 @@ def test_metrics_page_renders_svg_charts(client, completed, django_assert_max_nu
     custom = client.get(url, {"preset": "custom", "start": "2026-01-02", "end": "2026-01-01"})
     assert custom.status_code == 400
     assert "开始日期不能晚于结束日期" in custom.content.decode()
+
+
+def test_timeline_links_meeting_minutes_and_poll(client, completed):
+    from meetings.models import AgendaItem, Meeting, MeetingStatus
+    from votes.models import Poll, PollStatus
+
+    community = completed.community
+    facilitator = staff_member(community, Party.COMMITTEE).user
+    day = completed.decided_at - dt.timedelta(days=2)
+    type(completed.proposal).objects.filter(pk=completed.proposal_id).update(
+        submitted_at=day - dt.timedelta(days=10)
+    )
+    meeting = Meeting.objects.create(
+        community=community,
+        title="十一月议事会",
+        starts_at=day,
+        place="居委会会议室",
+        facilitator=facilitator,
+        status=MeetingStatus.CLOSED,
+    )
+    poll = Poll.objects.create(
+        community=community,
+        proposal=completed.proposal,
+        question="是否更换车棚顶棚",
+        kind="owners",
+        electorate="owners",
+        method="single",
+        rule="majority",
+        status=PollStatus.CLOSED,
+        closed_at=day + dt.timedelta(hours=1),
+        decides_proposal=True,
+        resolution=completed,
+        result={"verdict": "passed"},
+    )
+    AgendaItem.objects.create(meeting=meeting, proposal=completed.proposal, title="车棚", poll=poll)
+    html = client.get(
+        reverse("resolution-detail", args=[community.slug, completed.pk])
+    ).content.decode()
+    assert "上会协商:十一月议事会" in html and "表决:是否更换车棚顶棚" in html
+    assert reverse("meeting-minutes-pdf", args=[community.slug, meeting.pk]) in html
+    assert reverse("poll-detail", args=[community.slug, poll.pk]) in html
+    assert reverse("proposal-detail", args=[community.slug, completed.proposal.pk]) in html
+    order = [html.index(s) for s in ["提出议题", "上会协商", "表决:", "形成决议", "办理进展"]]
+    assert order == sorted(order)
