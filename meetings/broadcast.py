@@ -116,8 +116,9 @@ def _build_tally(meeting_id: int, poll_id: int) -> tuple[str, str] | None:
     )
 
 
-_pumps: dict[tuple[int, int], asyncio.Task[None]] = {}
-_wanted: dict[tuple[int, int], int] = {}  # local requests per poll, so none slips past a pump
+_pumps: dict[tuple[int, int, int], asyncio.Task[None]] = {}
+_wanted: dict[tuple[int, int, int], int] = {}  # local requests per poll: none slips past a pump
+PUMP_RETRIES = 5
 
 
 async def tally_request(meeting_id: int, poll_id: int) -> None:
@@ -127,46 +128,56 @@ async def tally_request(meeting_id: int, poll_id: int) -> None:
         await cache.aset(dirty, 1, timeout=60)
     except Exception:
         logger.exception("tally mark for poll %s failed", poll_id)
-        return
-    key = (meeting_id, poll_id)
+    loop = asyncio.get_running_loop()
+    key = (id(loop), meeting_id, poll_id)
     _wanted[key] = _wanted.get(key, 0) + 1
     task = _pumps.get(key)
     if task is None or task.done():
-        _pumps[key] = asyncio.ensure_future(_pump(meeting_id, poll_id))
+        _pumps[key] = loop.create_task(_pump(key, meeting_id, poll_id))
 
 
-async def _pump(meeting_id: int, poll_id: int) -> None:
+async def _pump(key: tuple[int, int, int], meeting_id: int, poll_id: int) -> None:
     dirty, lock = _keys(poll_id)
     window = tally_interval()
-    key = (meeting_id, poll_id)
+    failures = 0
     try:
-        while True:
+        while failures < PUMP_RETRIES:
             seen = _wanted.get(key, 0)
-            if not await cache.aget(dirty):
-                if _wanted.get(key, 0) == seen:
-                    break  # nothing asked since we looked; a later request starts a new pump
-                continue
-            token = uuid.uuid4().hex
-            if not await cache.aadd(lock, token, timeout=max(5, int(window * 20))):
-                await asyncio.sleep(window / 2)
-                continue
             try:
-                # Let the burst gather; the lock spaces tallies at least a window apart and
-                # the next one waits until this one has been handed to the layer.
+                if not await cache.aget(dirty):
+                    if _wanted.get(key, 0) == seen:
+                        break  # nothing asked since we looked; a later request starts a new pump
+                    continue
+                await _pump_once(meeting_id, poll_id, dirty, lock, window)
+                failures = 0
+            except Exception:
+                # Redis hiccup or a database error: retry a few times; clients that miss a tally
+                # still get the next one, or a fresh state when they reconnect.
+                failures += 1
+                logger.exception("tally broadcast for poll %s failed", poll_id)
                 await asyncio.sleep(window)
-                await cache.adelete(dirty)
-                frames = await database_sync_to_async(_build_tally)(meeting_id, poll_id)
-                if frames is not None:
-                    await send_frames(meeting_id, frames[0], frames[1])
-            finally:
-                if await cache.aget(lock) == token:
-                    await cache.adelete(lock)
-    except Exception:
-        logger.exception("tally broadcast for poll %s failed", poll_id)
     finally:
         if _pumps.get(key) is asyncio.current_task():
             del _pumps[key]
             _wanted.pop(key, None)
+
+
+async def _pump_once(meeting_id: int, poll_id: int, dirty: str, lock: str, window: float) -> None:
+    token = uuid.uuid4().hex
+    if not await cache.aadd(lock, token, timeout=max(5, int(window * 20))):
+        await asyncio.sleep(window / 2)  # another process is sending; it will see our mark
+        return
+    try:
+        # Let the burst gather; the lock spaces tallies at least a window apart and the next
+        # one waits until this one has been handed to the layer.
+        await asyncio.sleep(window)
+        await cache.adelete(dirty)
+        frames = await database_sync_to_async(_build_tally)(meeting_id, poll_id)
+        if frames is not None:
+            await send_frames(meeting_id, frames[0], frames[1])
+    finally:
+        if await cache.aget(lock) == token:
+            await cache.adelete(lock)
 
 
 def tally_request_sync(meeting_id: int, poll_id: int) -> None:

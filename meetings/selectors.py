@@ -358,6 +358,7 @@ def section_attendance(meeting: Meeting) -> dict[str, Any]:
                 "member": m.pk,
                 "name": _name(m),
                 "party": m.party,
+                "party_label": str(m.get_party_display()),
                 "present": m.pk in present_ids,
                 "self_checked_in": m.pk in self_ids,
             }

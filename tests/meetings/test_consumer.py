@@ -504,7 +504,7 @@ async def test_tally_broadcasts_are_coalesced(live) -> None:
         await client.send({"type": "ballot.cast", "poll": scene.poll.pk, "choice": yes, "ref": i})
     for client in voters:
         await client.until("ballot.accepted")
-    final = await projector.until("tally", where=lambda f: f["tally"]["ballots"] == 6)
+    final = await projector.until("tally", timeout=30, where=lambda f: f["tally"]["ballots"] == 6)
     tallies = [f for f in projector.seen if f["type"] == "tally"]
     assert final["tally"]["ballots"] == 6
     assert len(tallies) < 6  # coalesced: fewer tallies than ballots

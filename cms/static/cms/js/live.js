@@ -99,6 +99,7 @@
     var item = currentItem();
     if (all || changed.indexOf("meeting") >= 0) {
       fill("status", function () { return [document.createTextNode(state.meeting.status_label)]; });
+      root.classList.toggle("meeting-closed", state.meeting.status === "closed");
     }
     if (all || changed.indexOf("agenda") >= 0) {
       fill("current", function () { return [document.createTextNode(item ? item.title : T.not_started)]; });
@@ -243,7 +244,7 @@
   function attendanceConsole() {
     var ul = h("ul", { className: "members" });
     state.attendance.members.forEach(function (m) {
-      ul.appendChild(h("li", {}, [h("span", { text: m.name }), " ", h("span", { className: "muted", text: m.party }), " ",
+      ul.appendChild(h("li", {}, [h("span", { text: m.name }), " ", h("span", { className: "muted", text: m.party_label }), " ",
         m.present ? h("span", { className: "badge", text: T.present + (m.self_checked_in ? "(" + T.self + ")" : "") }) : null,
         actionForm("attendance.mark", { member: m.member, present: m.present ? "0" : "1" }, m.present ? T.mark_absent : T.mark_present, "button-plain")]));
     });
