@@ -231,23 +231,23 @@ def notice_render(*, notice_id: int) -> Notice:
     try:
         html = notice_html(notice=notice)
         pdf = html_to_pdf(html, base_url=settings.SITE_URL)
+        with transaction.atomic():
+            notice = Notice.objects.select_for_update().get(pk=notice.pk)
+            notice.document = _store_pdf(
+                existing=notice.document,
+                title=notice.serial + " " + notice.title,
+                filename=f"notice-{notice.community.slug}-{notice.slug}.pdf",
+                pdf=pdf,
+            )
+            notice.html_hash = hashlib.sha256(html.encode("utf-8")).hexdigest()
+            notice.render_status = RenderStatus.OK
+            notice.render_error = ""
+            notice.rendered_at = timezone.now()
+            notice.save()
     except Exception as error:
         logger.exception("Notice %s failed to render", notice.pk)
         Notice.objects.filter(pk=notice.pk).update(
             render_status=RenderStatus.FAILED, render_error=_error_text(error)
         )
         raise NoticeRenderFailed(str(error)) from error
-    with transaction.atomic():
-        notice = Notice.objects.select_for_update().get(pk=notice.pk)
-        notice.document = _store_pdf(
-            existing=notice.document,
-            title=notice.serial + " " + notice.title,
-            filename=f"notice-{notice.community.slug}-{notice.slug}.pdf",
-            pdf=pdf,
-        )
-        notice.html_hash = hashlib.sha256(html.encode("utf-8")).hexdigest()
-        notice.render_status = RenderStatus.OK
-        notice.render_error = ""
-        notice.rendered_at = timezone.now()
-        notice.save()
     return notice

@@ -98,29 +98,28 @@ def minutes_render(*, meeting: Meeting) -> MinutesRecord:
     try:
         html = minutes_html(meeting=meeting)
         pdf = html_to_pdf(html, base_url=settings.SITE_URL)
+        with transaction.atomic():
+            record = MinutesRecord.objects.select_for_update().get(pk=record.pk)
+            with translation.override(settings.LANGUAGE_CODE):
+                title = gettext("%(community)s %(title)s 会议纪要") % {
+                    "community": meeting.community.name,
+                    "title": meeting.title,
+                }
+            record.document = _store_pdf(
+                existing=record.document,
+                title=title,
+                filename=f"minutes-{meeting.community.slug}-{meeting.pk}.pdf",
+                pdf=pdf,
+            )
+            record.html_hash = hashlib.sha256(html.encode("utf-8")).hexdigest()
+            record.render_status = RenderStatus.OK
+            record.render_error = ""
+            record.rendered_at = timezone.now()
+            record.save()
     except Exception as error:
         logger.exception("Minutes of meeting %s failed to render", meeting.pk)
         MinutesRecord.objects.filter(pk=record.pk).update(
             render_status=RenderStatus.FAILED, render_error=_error_text(error)
         )
         raise MinutesRenderFailed(str(error)) from error
-
-    with transaction.atomic():
-        record = MinutesRecord.objects.select_for_update().get(pk=record.pk)
-        with translation.override(settings.LANGUAGE_CODE):
-            title = gettext("%(community)s %(title)s 会议纪要") % {
-                "community": meeting.community.name,
-                "title": meeting.title,
-            }
-        record.document = _store_pdf(
-            existing=record.document,
-            title=title,
-            filename=f"minutes-{meeting.community.slug}-{meeting.pk}.pdf",
-            pdf=pdf,
-        )
-        record.html_hash = hashlib.sha256(html.encode("utf-8")).hexdigest()
-        record.render_status = RenderStatus.OK
-        record.render_error = ""
-        record.rendered_at = timezone.now()
-        record.save()
     return record

@@ -274,7 +274,7 @@ def test_attendance_lists_each_party_even_when_absent(scene):
     assert [row["count"] for row in context["attendance"]] == [2, 1, 1, 1]
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_production_worker_renders_queued_minutes_and_defers_a_retry(
     scene, settings, monkeypatch, django_capture_on_commit_callbacks
 ):
@@ -381,3 +381,19 @@ def test_notices_are_listed_for_staff_in_the_admin(scene, django_capture_on_comm
     page = client.get("/admin/notices/")
     assert page.status_code == 200
     assert notice.serial in page.content.decode()
+
+
+def test_a_failure_while_storing_the_document_is_recorded_too(
+    scene, monkeypatch, django_capture_on_commit_callbacks
+):
+    def disk_full(**kwargs):
+        raise OSError("磁盘已满")
+
+    monkeypatch.setattr(minutes_services, "_store_pdf", disk_full)
+    with django_capture_on_commit_callbacks(execute=True):
+        minutes_enqueue(meeting=scene.meeting)
+    record = MinutesRecord.objects.get(meeting=scene.meeting)
+    assert record.render_status == RenderStatus.FAILED
+    assert record.render_attempts == 3
+    assert "磁盘已满" in record.render_error
+    assert record.document is None

@@ -12,7 +12,7 @@ from tests.meetings.pdf_helpers import (
 )
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_seed_demo_renders_minutes_and_issues_notices_idempotently():
     call_command("seed_demo")
     meeting = Meeting.objects.get(title=PAST_TITLE)
