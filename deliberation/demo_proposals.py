@@ -23,6 +23,7 @@ from .models import (
     Party,
     Proposal,
     ProposalStatus,
+    ProposalTransition,
     SharingRule,
 )
 from .services import (
@@ -284,6 +285,24 @@ def _default_party(spec: Spec) -> str:
     return Party.COMMITTEE
 
 
+def _backdate(proposal: Proposal, submitted_at, now) -> None:  # type: ignore[no-untyped-def]
+    """Spread a freshly seeded matter's history over the days since ``submitted_at``: intake,
+    publication half a day later, then one step a day, never later than ``now``. Demo data
+    only; real timestamps come from the services."""
+    steps = list(proposal.transitions.order_by("at", "pk"))
+    times = [min(now, submitted_at + timedelta(days=index)) for index in range(len(steps))]
+    for step, at in zip(steps, times, strict=True):
+        ProposalTransition.objects.filter(pk=step.pk).update(at=at)
+    published_at = submitted_at + timedelta(hours=12) if proposal.live else None
+    Proposal.objects.filter(pk=proposal.pk).update(
+        submitted_at=submitted_at,
+        responded_at=times[1] if len(times) > 1 else None,
+        first_published_at=published_at,
+        last_published_at=published_at,
+    )
+    proposal.refresh_from_db()
+
+
 @transaction.atomic
 def seed_demo_proposals(community: Community) -> list[Proposal]:
     """Create the demo matters; returns the four main ones (the meeting's agenda) in order."""
@@ -311,13 +330,10 @@ def seed_demo_proposals(community: Community) -> list[Proposal]:
                 photos=[_photo()] if spec.photo else [],
                 options=spec.options,
             )
-            Proposal.objects.filter(pk=proposal.pk).update(
-                submitted_at=now - timedelta(days=spec.days_ago, hours=3)
-            )
-            proposal.refresh_from_db()
             if spec.publish:
                 proposal_publish(proposal=proposal, actor=committee.user, note="内容属实,同意公开")
             _run_steps(spec, proposal, community, committee.user)
+            _backdate(proposal, now - timedelta(days=spec.days_ago, hours=3), now)
         else:
             # Seeded before (or by older code): make sure it is public and triaged once.
             if spec.publish and not proposal.live:
