@@ -173,11 +173,18 @@ def paper_entry(request: HttpRequest, community: str, pk: int) -> HttpResponse:
     if request.method == "POST":
         key = request.POST.get("voter_key", "")
         channel = request.POST.get("channel", BallotChannel.PAPER)
+        choice = _choice_from_post(poll, request.POST)
+        number = (request.POST.get("choice_number") or "").strip()
+        if number and poll.method in (Method.SINGLE, Method.YESNO):
+            # Keyboard entry: the option's number as printed on the paper ballot.
+            ids = [o.pk for o in poll.options.all()]
+            index = int(number) - 1 if number.isdigit() else -1
+            choice = {"choice": ids[index] if 0 <= index < len(ids) else "x"}
         try:
             receipt = ballot_cast(
                 poll=poll,
                 voter=key,
-                choice=_choice_from_post(poll, request.POST),
+                choice=choice,
                 channel=channel,
                 entered_by=request.user,
                 proxy_note=request.POST.get("proxy_note", ""),

@@ -178,7 +178,10 @@ def test_principal_who_delegated_cannot_vote(community):
         entered_by=staff,
     )
     assert receipt.seq == 1
-    assert refusal(poll=poll, voter=principal, choice={"choice": option_id(poll)}) == "delegated"
+    # Once the proxy's ballot is in, the principal's unit has voted.
+    assert refusal(poll=poll, voter=principal, choice={"choice": option_id(poll)}) == (
+        "already_voted"
+    )
     # A proxy ballot without a registered authorisation must note it, and then records it.
     code = refusal(
         poll=poll,

@@ -165,14 +165,33 @@ def test_paper_screen_is_staff_only_and_enters_ballots(client):
     unit = str(estate.co_unit)
     found = client.get(url("poll-paper", poll), {"q": unit}).content.decode()
     key = next(v["key"] for v in poll.frozen_electorate if estate.co_owners[0].pk in v["user_ids"])
-    assert f'value="{key}" required checked autofocus' in found
+    # One match: it is preselected and the cursor waits in the option-number box.
+    assert f'value="{key}" required checked>' in found
+    assert (
+        'name="choice_number" inputmode="numeric" pattern="[0-9]*" autocomplete="off" autofocus'
+        in found
+    )
     response = client.post(
         url("poll-paper", poll),
-        {"q": unit, "voter_key": key, "choice": option_id(poll), "channel": "paper"},
+        {"q": unit, "voter_key": key, "choice_number": "2", "channel": "paper"},
     )
     assert response.status_code == 302
     ballot = Ballot.objects.get(poll=poll, voter_key=key)
     assert (ballot.channel, ballot.entered_by_id) == ("paper", staff.pk)
+    assert ballot.choice == {"choice": option_id(poll, 1)}
+    bad_number = client.post(
+        url("poll-paper", poll),
+        {
+            "q": str(estate.owners[0]),
+            "voter_key": next(
+                v["key"] for v in poll.frozen_electorate if estate.owners[0].pk in v["user_ids"]
+            ),
+            "choice_number": "7",
+            "channel": "paper",
+        },
+    )
+    assert bad_number.status_code == 400
+    assert "选票内容不正确" in bad_number.content.decode()
     # The same unit again: refused with the reason, the form kept.
     again = client.post(
         url("poll-paper", poll),
