@@ -34,19 +34,21 @@ def bar_chart_svg(
     bars: list[Bar],
     max_value: float = 100.0,
     width: int = 640,
-    label_width: int = 150,
-    bar_height: int = 34,
-    gap: int = 14,
+    bar_height: int = 30,
+    gap: int = 16,
     chart_id: str | None = None,
 ) -> SafeString:
-    """A horizontal bar chart. ``value`` is scaled against ``max_value`` (values above it are
-    clipped to the full width; the printed text stays exact)."""
+    """A horizontal bar chart, each bar under its own label line (long labels never clip). A
+    ``value`` is scaled against ``max_value`` (values above it fill the track; the printed text
+    stays exact)."""
     chart_id = chart_id or f"chart-{next(_ids)}"
     title_id, desc_id = f"{chart_id}-title", f"{chart_id}-desc"
-    value_width = 90
-    track_width = width - label_width - value_width - 20
-    top = 44
-    height = top + len(bars) * (bar_height + gap) + 6
+    value_width = 130
+    track_width = width - value_width - 10
+    label_height = 28
+    row_height = label_height + bar_height + gap
+    top = 48
+    height = top + len(bars) * row_height
     desc = "; ".join(f"{bar.label}: {bar.text or '—'}" for bar in bars)
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="bar-chart" role="img" '
@@ -54,29 +56,29 @@ def bar_chart_svg(
         f"font-family=\"'Noto Sans CJK SC', 'Noto Sans SC', sans-serif\">",
         f'<title id="{title_id}">{escape(title)}</title>',
         f'<desc id="{desc_id}">{escape(desc)}</desc>',
-        f'<text x="0" y="26" font-size="22" font-weight="bold" fill="{TEXT_FILL}">'
+        f'<text x="0" y="28" font-size="26" font-weight="bold" fill="{TEXT_FILL}">'
         f"{escape(title)}</text>",
     ]
     scale = max_value if max_value > 0 else 1.0
     for index, bar in enumerate(bars):
-        y = top + index * (bar_height + gap)
-        mid = y + bar_height / 2
+        y = top + index * row_height
+        bar_y = y + label_height
+        mid = bar_y + bar_height / 2
         parts.append(
-            f'<text x="{label_width - 10}" y="{mid:.1f}" font-size="20" text-anchor="end" '
-            f'dominant-baseline="middle" fill="{TEXT_FILL}">{escape(bar.label)}</text>'
+            f'<text x="0" y="{y + 21}" font-size="22" fill="{TEXT_FILL}">{escape(bar.label)}</text>'
         )
         parts.append(
-            f'<rect x="{label_width}" y="{y}" width="{track_width}" height="{bar_height}" '
+            f'<rect x="0" y="{bar_y}" width="{track_width}" height="{bar_height}" '
             f'fill="{TRACK_FILL}" stroke="#5b6b80" stroke-width="1"/>'
         )
         if bar.value is not None and bar.value > 0:
             length = min(bar.value / scale, 1.0) * track_width
             parts.append(
-                f'<rect x="{label_width}" y="{y}" width="{length:.1f}" height="{bar_height}" '
+                f'<rect x="0" y="{bar_y}" width="{length:.1f}" height="{bar_height}" '
                 f'fill="{BAR_FILL}" stroke="#000" stroke-width="1"/>'
             )
         parts.append(
-            f'<text x="{label_width + track_width + 10}" y="{mid:.1f}" font-size="20" '
+            f'<text x="{track_width + 10}" y="{mid:.1f}" font-size="22" font-weight="bold" '
             f'dominant-baseline="middle" fill="{TEXT_FILL}">{escape(bar.text or "—")}</text>'
         )
     parts.append("</svg>")
