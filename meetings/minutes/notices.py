@@ -32,6 +32,7 @@ from .context import (
     resolution_view,
 )
 from .render import css_counter_content, html_to_pdf, qr_data_uri
+from .selectors import notice_current
 
 logger = logging.getLogger(__name__)
 
@@ -99,16 +100,6 @@ def resolution_content(resolution: Resolution) -> dict:
 def content_hash(content: dict) -> str:
     canonical = json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
-
-
-def notice_current(*, poll: Poll | None = None, resolution: Resolution | None = None):
-    """The latest notice about ``poll`` or ``resolution`` (None if none was issued)."""
-    qs = Notice.objects.filter(poll=poll) if poll is not None else None
-    if resolution is not None:
-        qs = Notice.objects.filter(resolution=resolution)
-    if qs is None:
-        return None
-    return qs.select_related("community", "document").order_by("-pk").first()
 
 
 def notice_issue(

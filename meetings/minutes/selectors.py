@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from deliberation.models import Community
+from deliberation.models import Community, Resolution
+from votes.models import Poll
 
 from ..models import Meeting, MinutesRecord, Notice
 
@@ -27,3 +28,17 @@ def notices_for_community(*, community: Community, limit: int = 50) -> list[Noti
         .select_related("community", "superseded_by")
         .order_by("-year", "-number")[:limit]
     )
+
+
+def notice_current(*, poll: Poll | None = None, resolution: Resolution | None = None):
+    """The latest notice about ``poll`` or ``resolution`` (None if none was issued yet).
+
+    Public pages link its PDF: ``reverse("notice-pdf", args=[slug, notice.year, notice.number])``.
+    """
+    if resolution is not None:
+        qs = Notice.objects.filter(resolution=resolution)
+    elif poll is not None:
+        qs = Notice.objects.filter(poll=poll)
+    else:
+        return None
+    return qs.select_related("community", "document").order_by("-pk").first()
