@@ -354,6 +354,7 @@ def resolution_comments_public(*, resolution: Resolution, limit: int = 50) -> li
             "score": r.get_score_display(),
             "comment": r.comment,
             "channel": r.get_channel_display(),
+            "via_followup": r.channel == _res.RatingChannel.FOLLOWUP,
             "round": r.round,
             "at": r.created_at,
         }

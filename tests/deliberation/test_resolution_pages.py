@@ -268,3 +268,22 @@ def test_timeline_links_meeting_minutes_and_poll(client, completed):
     assert reverse("proposal-detail", args=[community.slug, completed.proposal.pk]) in html
     order = [html.index(s) for s in ["提出议题", "上会协商", "表决:", "形成决议", "办理进展"]]
     assert order == sorted(order)
+
+
+def test_followup_ratings_are_marked_on_the_page(client, completed):
+    from deliberation.services.resolutions import followup_record
+
+    followup_record(
+        resolution=completed,
+        actor=staff_member(completed.community, Party.COMMITTEE).user,
+        kind="call",
+        member=resident(completed.community),
+        score="basic",
+        comment="电话里说基本满意",
+    )
+    html = client.get(
+        reverse("resolution-detail", args=[completed.community.slug, completed.pk])
+    ).content.decode()
+    assert "基本满意 · 回访记录" in html  # the follow-up one is marked
+    assert "满意 · 网上测评" not in html  # online ones are the default, not labelled
+    assert "其中 1 人经回访评价" in html
