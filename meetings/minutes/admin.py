@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from wagtail.admin.ui.tables import Column
 from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 from wagtail.permission_policies import ModelPermissionPolicy
+from wagtail.permissions import register_permission_policy
 
 from ..models import MinutesRecord, Notice
 from .services import minutes_enqueue
@@ -31,6 +32,10 @@ class ViewOnlyPolicy(ModelPermissionPolicy):
 
     def user_has_any_permission(self, user, actions):  # type: ignore[no-untyped-def]
         return any(self.user_has_permission(user, action) for action in actions)
+
+
+register_permission_policy(MinutesRecord, ViewOnlyPolicy(MinutesRecord))
+register_permission_policy(Notice, ViewOnlyPolicy(Notice))
 
 
 class RerenderColumn(Column):
@@ -76,10 +81,6 @@ class MinutesRecordViewSet(ModelViewSet):
     ]
     ordering = ["-requested_at"]
 
-    @property
-    def permission_policy(self):  # type: ignore[no-untyped-def]
-        return ViewOnlyPolicy(self.model)
-
 
 class NoticeViewSet(ModelViewSet):
     model = Notice
@@ -120,10 +121,6 @@ class NoticeViewSet(ModelViewSet):
         "content_hash",
     ]
     ordering = ["-issued_at"]
-
-    @property
-    def permission_policy(self):  # type: ignore[no-untyped-def]
-        return ViewOnlyPolicy(self.model)
 
 
 class DocumentsViewSetGroup(ModelViewSetGroup):
