@@ -1,6 +1,6 @@
 """Playwright driving Debian's Chromium (never a downloaded browser).
 
-Fixtures: ``browser`` (one per session), ``new_context`` (a factory of isolated browser contexts,
+Fixtures: ``browser`` (one per module), ``new_context`` (a factory of isolated browser contexts,
 phone-sized by default), ``page`` (one phone-sized page). A failing test leaves a screenshot of
 every open page in ``test-artifacts/``.
 """
@@ -11,9 +11,6 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
-
-# Playwright's sync API runs an event loop; Django's ORM calls in the same thread must be allowed.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = os.environ.get("SIFANG_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -48,9 +45,14 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):  # type
 _FAILED = pytest.StashKey[bool]()
 
 
-@pytest.fixture(scope="session")
+# Module scope: Playwright's sync API keeps an asyncio loop running while it is open, which
+# would break the Channels/asyncio tests that run after the browser suite.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
+    # Playwright runs an event loop in this thread; let the tests' own ORM calls run beside it.
+    # Only while the browser is open, so the Channels tests keep Django's async-safety check.
+    with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
