@@ -3,11 +3,15 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import DEV_SECRET_KEY, SECRET_KEY, env_bool
+from .base import DEV_SECRET_KEY, SECRET_KEY, SIFANG_OTP_SENDER, env_bool
 
 DEBUG = False
 if SECRET_KEY == DEV_SECRET_KEY or len(SECRET_KEY) < 50:
     raise ImproperlyConfigured("Set SECRET_KEY to a random string of at least 50 characters.")
+
+# The console sender prints sign-in codes to the log: never in production.
+if SIFANG_OTP_SENDER.endswith("ConsoleSender"):
+    raise ImproperlyConfigured("Set SIFANG_OTP_SENDER to an SMS sender (e.g. HttpSmsSender).")
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)

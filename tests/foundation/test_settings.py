@@ -64,6 +64,7 @@ def test_check_deploy_is_clean_with_production_values() -> None:
         "ALLOWED_HOSTS": "sifang.example.org",
         "SITE_URL": "https://sifang.example.org",
         "DEBUG": "0",
+        "SIFANG_OTP_SENDER": "deliberation.otp.HttpSmsSender",
     }
     full_env = {k: v for k, v in os.environ.items() if k not in ISOLATED_VARIABLES}
     full_env.update(env)
@@ -77,6 +78,18 @@ def test_check_deploy_is_clean_with_production_values() -> None:
     assert out.returncode == 0, out.stdout + out.stderr
     assert "WARNING" not in out.stderr and "WARNINGS" not in out.stdout
     assert "System check identified no issues" in out.stdout
+
+
+def test_production_refuses_the_console_code_sender() -> None:
+    out = run_settings(
+        {
+            "DJANGO_SETTINGS_MODULE": "config.settings.production",
+            "SECRET_KEY": "k3Yq9vXw2LmN8pRt5sUv7wXy0zA1bC4dE6fG8hJ0kL2mN4pQ6rS8tU0vW2xY4z",
+        },
+        "import django; django.setup()",
+    )
+    assert out.returncode != 0
+    assert "SIFANG_OTP_SENDER" in out.stderr
 
 
 def test_production_refuses_the_development_key() -> None:
