@@ -40,6 +40,10 @@ demo: install translations
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	$(PY) manage.py seed_demo
 	$(PY) manage.py demo_banner --port $(PORT)
+	@# The task worker renders minutes and notices beside the server, as in production.
+	export TASKS_BACKEND=django_tasks_db.DatabaseBackend; \
+	$(PY) manage.py db_worker --no-reload & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) config.asgi:application
 
 test: install-dev system-deps translations

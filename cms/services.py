@@ -1,7 +1,8 @@
 """Writes owned by the site app."""
 
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
-from wagtail.models import Locale, Page, Site
+from wagtail.models import Collection, Locale, Page, Site
 
 from .models import HomePage
 
@@ -12,9 +13,14 @@ HOME_TITLE = "四方议事厅"
 def site_ensure_home() -> HomePage:
     """Make sure the page tree has its root, the Sifang home page, and a default site on it.
 
-    Migrations create these; a database that was flushed (transactional tests) or hand-edited
-    gets them back here. Idempotent.
+    Migrations create these and the root collection (documents and images live in it); a
+    database that was flushed (transactional tests) or hand-edited gets them back here.
+    Idempotent.
     """
+    # A flush recreates content types under new ids; drop the process's stale cache of them.
+    ContentType.objects.clear_cache()
+    if not Collection.objects.exists():
+        Collection.add_root(name="Root")
     home = HomePage.objects.first()
     if home is None:
         Locale.objects.get_or_create(language_code="zh-hans")

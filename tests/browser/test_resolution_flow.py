@@ -21,16 +21,13 @@ from tests.factories.resolutions import DecidedProposalFactory
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
 ]
 
 
 def axe_violations(page: Page) -> list[str]:
-    # base.html's flash messages (<ul role="status"><li>) break list semantics (axe "listitem");
-    # that is the shared layout's, reported to the lead, so it is excluded from this check.
     results = Axe().run(
         page,
-        context={"exclude": [[".messages"]]},
         options={"runOnly": ["wcag2a", "wcag2aa", "wcag21aa", "wcag22aa"]},
     )
     return [

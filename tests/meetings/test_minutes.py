@@ -274,9 +274,9 @@ def test_attendance_lists_each_party_even_when_absent(scene):
     assert [row["count"] for row in context["attendance"]] == [2, 1, 1, 1]
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_production_worker_renders_queued_minutes_and_defers_a_retry(
-    scene, settings, monkeypatch, django_capture_on_commit_callbacks
+    wagtail_site, scene, settings, monkeypatch, django_capture_on_commit_callbacks
 ):
     """With the database backend nothing renders until ``db_worker`` runs; a failure is retried
     later (deferred), never lost."""

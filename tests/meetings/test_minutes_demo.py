@@ -12,8 +12,8 @@ from tests.meetings.pdf_helpers import (
 )
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_seed_demo_renders_minutes_and_issues_notices_idempotently():
+@pytest.mark.django_db(transaction=True)
+def test_seed_demo_renders_minutes_and_issues_notices_idempotently(wagtail_site):
     call_command("seed_demo")
     meeting = Meeting.objects.get(title=PAST_TITLE)
     assert meeting.status == MeetingStatus.CLOSED
