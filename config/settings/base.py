@@ -123,7 +123,10 @@ if REDIS_URL:
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
-                "hosts": [{"address": REDIS_URL}],
+                # Defaults that a query string in REDIS_URL may override. redis-py's 5 s read
+                # timeout equals channels_redis's 5 s blocking pop and closes idle sockets with
+                # 1011; its pool of 100 fails a burst of handshakes (docs/deploy.md).
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 30, "max_connections": 1000}],
                 "capacity": 1500,
                 "expiry": 30,
             },
