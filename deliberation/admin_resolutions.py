@@ -27,6 +27,7 @@ from . import resolution_rules, selectors
 from .exceptions import DeliberationError, InvalidInput
 from .metrics_report import metrics_report
 from .models import (
+    STAFF_PARTIES,
     Community,
     Member,
     Party,
@@ -51,7 +52,6 @@ from .services.resolutions import (
     resolution_reopen,
 )
 
-STAFF_PARTIES = (Party.PROPERTY, Party.COMMITTEE, Party.DEPARTMENT)
 PAGE_SIZE = 50
 
 

@@ -19,12 +19,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .models import Member, Party, Proposal, ReminderKind, ReminderLog, Resolution
+from .models import STAFF_PARTIES, Member, Party, Proposal, ReminderKind, ReminderLog, Resolution
 from .selectors import proposals_unanswered_overdue, resolutions_overdue
 
 logger = logging.getLogger(__name__)
-
-STAFF_PARTIES = (Party.PROPERTY, Party.COMMITTEE, Party.DEPARTMENT)
 
 
 @dataclass

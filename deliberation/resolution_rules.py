@@ -4,25 +4,13 @@ The scope is the person's ``Member`` standing in the resolution's community and 
 Superusers pass every staff check (but never rate: ratings are residents' own).
 """
 
-from .models import Community, Party, Resolution
-from .rules import AnyUser, member_of
-
-STAFF_PARTIES = (Party.PROPERTY, Party.COMMITTEE, Party.DEPARTMENT)
-
-
-def is_community_staff(user: AnyUser, community: Community) -> bool:
-    """居委会 staff of that community (or a superuser)."""
-    if not user.is_authenticated:
-        return False
-    if user.is_superuser:
-        return True
-    member = member_of(user, community)
-    return member is not None and member.party == Party.COMMITTEE
+from .models import STAFF_PARTIES, Community, Party, Resolution
+from .rules import AnyUser, is_committee_member, member_of
 
 
 def can_manage_resolutions(user: AnyUser, community: Community) -> bool:
     """Create resolutions for matters settled without a vote, reopen, and see the admin list."""
-    return is_community_staff(user, community)
+    return is_committee_member(user, community)
 
 
 def can_post_progress(user: AnyUser, resolution: Resolution) -> bool:
@@ -43,12 +31,12 @@ def can_post_progress(user: AnyUser, resolution: Resolution) -> bool:
 
 
 def can_reopen_resolution(user: AnyUser, resolution: Resolution) -> bool:
-    return is_community_staff(user, resolution.community)
+    return is_committee_member(user, resolution.community)
 
 
 def can_record_followup(user: AnyUser, resolution: Resolution) -> bool:
     """Community staff make follow-up visits and calls (回访)."""
-    return is_community_staff(user, resolution.community)
+    return is_committee_member(user, resolution.community)
 
 
 def is_resident_of(user: AnyUser, community: Community) -> bool:

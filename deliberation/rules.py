@@ -7,7 +7,7 @@ Two things decide: the role (a Django permission, granted through the role group
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import QuerySet
 
-from .models import Community, Member, Party, Proposal, User
+from .models import STAFF_PARTIES, Community, Member, Party, Proposal, User
 
 AnyUser = User | AnonymousUser
 
@@ -45,14 +45,19 @@ def can_triage_proposals(user: AnyUser, community: Community) -> bool:
     )
 
 
-def can_enter_on_behalf(user: AnyUser, community: Community) -> bool:
-    """Community staff enter matters brought by hotline, box, visit, photo or meeting."""
+def is_committee_member(user: AnyUser, community: Community) -> bool:
+    """居委会 (community committee) staff of ``community``, or a superuser."""
     if not user.is_authenticated:
         return False
     if user.is_superuser:
         return True
     member = member_of(user, community)
     return member is not None and member.party == Party.COMMITTEE
+
+
+def can_enter_on_behalf(user: AnyUser, community: Community) -> bool:
+    """Community staff enter matters brought by hotline, box, visit, photo or meeting."""
+    return is_committee_member(user, community)
 
 
 def can_submit_options(user: AnyUser, community: Community) -> bool:
@@ -181,9 +186,6 @@ def register_role_permissions(role: str, *labels: str) -> None:
 def role_permissions(role: str) -> tuple[str, ...]:
     """Every permission ``role`` holds: this module's table plus the registered extras."""
     return tuple(dict.fromkeys((*ROLE_PERMISSIONS[role], *sorted(EXTRA_ROLE_PERMISSIONS[role]))))
-
-
-STAFF_PARTIES = (Party.COMMITTEE, Party.PROPERTY, Party.DEPARTMENT)
 
 
 def has_role(user: AnyUser, role: str) -> bool:

@@ -1,5 +1,14 @@
 from .auth import RateBucket, SignInCode
-from .communities import AreaSource, Building, Community, Member, Ownership, Party, Unit
+from .communities import (
+    STAFF_PARTIES,
+    AreaSource,
+    Building,
+    Community,
+    Member,
+    Ownership,
+    Party,
+    Unit,
+)
 from .proposals import (
     Category,
     Channel,
@@ -30,6 +39,7 @@ from .resolutions import (
 from .users import User
 
 __all__ = [
+    "STAFF_PARTIES",
     "AreaSource",
     "Building",
     "Category",

@@ -14,6 +14,10 @@ class Party(models.TextChoices):
     DEPARTMENT = "department", _("职能部门")
 
 
+# The three parties whose people act as staff (everyone but residents).
+STAFF_PARTIES = (Party.PROPERTY, Party.COMMITTEE, Party.DEPARTMENT)
+
+
 class Community(models.Model):
     """A deliberation space (社区 / 小区) with its own rules and time limits."""
 
