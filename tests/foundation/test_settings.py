@@ -80,6 +80,20 @@ def test_check_deploy_is_clean_with_production_values() -> None:
     assert "System check identified no issues" in out.stdout
 
 
+def test_worker_settings_are_production_without_the_web_server() -> None:
+    out = run_settings(
+        {
+            "DJANGO_SETTINGS_MODULE": "config.settings.worker",
+            "SECRET_KEY": "k3Yq9vXw2LmN8pRt5sUv7wXy0zA1bC4dE6fG8hJ0kL2mN4pQ6rS8tU0vW2xY4z",
+            "SIFANG_OTP_SENDER": "deliberation.otp.HttpSmsSender",
+        },
+        "import django; django.setup(); from django.conf import settings as s;"
+        "print('daphne' in s.INSTALLED_APPS, s.DEBUG, s.TASKS['default']['BACKEND'])",
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["False", "False", "django_tasks_db.DatabaseBackend"]
+
+
 def test_production_refuses_the_console_code_sender() -> None:
     out = run_settings(
         {
