@@ -7,7 +7,7 @@
 
 from django.core.exceptions import PermissionDenied
 from django.urls import path, reverse
-from django.utils.translation import gettext_lazy as _proposals_
+from django.utils.translation import gettext_lazy
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
@@ -37,7 +37,7 @@ class ProposalEditView(EditView):
 class ProposalViewSet(SnippetViewSet):
     model = Proposal
     icon = "doc-full"
-    menu_label = _proposals_("议题")
+    menu_label = gettext_lazy("议题")
     menu_name = "proposals"
     menu_order = 200
     add_to_admin_menu = True
@@ -55,7 +55,7 @@ class ProposalViewSet(SnippetViewSet):
                 FieldPanel("channel"),
                 FieldPanel("party"),
             ],
-            heading=_proposals_("来源"),
+            heading=gettext_lazy("来源"),
         ),
         FieldPanel("title"),
         FieldPanel("body"),
@@ -95,7 +95,7 @@ class _TriageMenuItem(MenuItem):
 @hooks.register("register_admin_menu_item")
 def register_proposal_triage_menu_item():  # type: ignore[no-untyped-def]
     return _TriageMenuItem(
-        _proposals_("待分理议题"),
+        gettext_lazy("待分理议题"),
         reverse("deliberation_triage_queue"),
         icon_name="tasks",
         order=190,

@@ -23,6 +23,7 @@ from urllib.parse import parse_qs
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from . import broadcast, commands, protocol, rules, selectors, services
 from .models import Meeting
@@ -62,7 +63,7 @@ class BallotBatcher:
             except Exception:
                 logger.exception("ballot batch of %s failed", len(batch))
                 outcomes = [services.MeetingCastOutcome(code="server_error")] * len(batch)
-            for (_, future), outcome in zip(batch, outcomes, strict=True):
+            for (_cast, future), outcome in zip(batch, outcomes, strict=True):
                 if not future.done():
                     future.set_result(outcome)
             for meeting_id, poll_id in {
@@ -148,7 +149,7 @@ class MeetingConsumer(AsyncWebsocketConsumer):
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         try:
             if text_data is None:
-                raise protocol.ProtocolError("bad_request", "只接受文本消息")
+                raise protocol.ProtocolError("bad_request", _("只接受文本消息"))
             message = protocol.parse(text_data, max_bytes=settings.SIFANG_WS_MAX_FRAME_BYTES)
         except protocol.ProtocolError as exc:
             await self.send_error(exc.code, exc.message, exc.ref)

@@ -15,6 +15,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from deliberation.exceptions import TransitionNotAllowed
 from deliberation.models import Community, Member, Party, Proposal, ProposalStatus, User
@@ -154,7 +155,10 @@ def meeting_schedule(
     proposals = list(proposals)
     for proposal in proposals:
         if proposal.community_id != community.pk or proposal.status not in SCHEDULABLE:
-            raise MeetingRefused("bad_request", f"议题「{proposal.title}」不是本社区已受理的议题")
+            raise MeetingRefused(
+                "bad_request",
+                _("议题「%(title)s」不是本社区已受理的议题") % {"title": proposal.title},
+            )
     meeting = Meeting.objects.create(
         community=community,
         title=title.strip(),
@@ -322,7 +326,7 @@ def attendance_mark(
     member = Member.objects.filter(pk=member_pk, community_id=meeting.community_id).first()
     if member is None:
         raise MeetingRefused("not_found")
-    attendance, _ = Attendance.objects.update_or_create(
+    attendance, _created = Attendance.objects.update_or_create(
         meeting=meeting,
         member=member,
         defaults={"present": present, "self_checked_in": False, "marked_by": actor},
@@ -499,7 +503,7 @@ def position_record(
     statement = (statement or "").strip()
     if len(statement) > STATEMENT_MAX_CHARS:
         raise MeetingRefused("bad_request")
-    position, _ = PartyPosition.objects.update_or_create(
+    position, _created = PartyPosition.objects.update_or_create(
         item=item,
         party=party,
         defaults={"stance": stance, "statement": statement, "recorded_by": actor},
@@ -592,7 +596,7 @@ def meeting_ballots_cast(casts: Sequence[MeetingCast]) -> list[MeetingCastOutcom
     valid = set(
         AgendaItem.objects.filter(
             meeting_id__in={m for m, _ in pairs},
-            poll_id__in={p for _, p in pairs},
+            poll_id__in={p for _item, p in pairs},
             meeting__status=MeetingStatus.LIVE,
         ).values_list("meeting_id", "poll_id")
     )

@@ -19,6 +19,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from ..exceptions import DeliberationError, InvalidInput, NotPermitted, TransitionNotAllowed
 from ..models import (
@@ -417,11 +418,11 @@ def rating_refusal(
 
 
 REFUSAL_MESSAGES = {
-    "not_resident": "只有本社区居民可以评价。",
-    "not_completed": "决议尚未办结,暂不能评价。",
-    "window_closed": "满意度测评期已结束。",
-    "already_rated": "您已评价过本次办理结果。",
-    "bad_score": "请选择满意、基本满意或不满意。",
+    "not_resident": gettext_noop("只有本社区居民可以评价。"),
+    "not_completed": gettext_noop("决议尚未办结,暂不能评价。"),
+    "window_closed": gettext_noop("满意度测评期已结束。"),
+    "already_rated": gettext_noop("您已评价过本次办理结果。"),
+    "bad_score": gettext_noop("请选择满意、基本满意或不满意。"),
 }
 
 
