@@ -3,6 +3,8 @@
 from django.core.management.base import BaseCommand, CommandParser
 
 from deliberation.demo import DEMO_PASSWORD, DEMO_SLUG, STAFF
+from meetings.demo import LIVE_TITLE
+from meetings.models import Meeting
 
 
 class Command(BaseCommand):
@@ -28,7 +30,18 @@ class Command(BaseCommand):
                 f"  {account.party:<11} {account.username:<13} {account.display_name} "
                 f"({account.organisation})"
             )
+        live = Meeting.objects.filter(community__slug=DEMO_SLUG, title=LIVE_TITLE).first()
+        if live is not None:
+            meeting = f"{base}/{DEMO_SLUG}/meetings/{live.pk}"
+            lines += [
+                "",
+                "Live meeting, in two browser windows:",
+                f"  Facilitator (committee): {meeting}/console/",
+                f"  Participant (property):  {meeting}/live/",
+                f"  Projector:               {meeting}/projector/",
+            ]
         lines += [
+            "",
             "Residents sign in with their phone number and a one-time code,",
             "  printed in this console (e.g. phone 13900000001).",
             "",
