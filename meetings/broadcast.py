@@ -9,7 +9,10 @@
   releases; the next tally waits for the previous send to finish. A process that cannot take the
   lock keeps its mark and retries until someone has consumed it. So at most about
   ``1 / SIFANG_TALLY_INTERVAL`` tallies a second go out per poll, however many processes and
-  ballots, and the last ballot is always in some tally.
+  ballots, and the last ballot is always in some tally. During a burst the lock holder first
+  lets this process's owed acknowledgements go out (``batching.busy``, at most
+  ``TALLY_DEFER_MAX`` seconds): relaying a tally to a thousand sockets holds the event loop for
+  about a second, which the voters would otherwise wait for their receipts.
 
 Failures of the channel layer are logged and swallowed: nothing is lost, since every client gets
 a fresh ``state`` from the database when it reconnects.
@@ -25,7 +28,7 @@ import time
 import uuid
 from typing import Any
 
-from asgiref.sync import async_to_sync
+from asgiref.sync import async_to_sync, sync_to_async
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
@@ -116,6 +119,14 @@ def _build_tally(meeting_id: int, poll_id: int) -> tuple[str, str] | None:
     )
 
 
+# Django's async cache methods run on the one thread that also commits ballot batches; the
+# coalescing marks go to a thread of their own so they do not queue behind a batch.
+async def _cache(method: str, *args: Any, **kwargs: Any) -> Any:
+    return await sync_to_async(getattr(cache, method), thread_sensitive=False)(*args, **kwargs)
+
+
+TALLY_DEFER_MAX = 2.0
+
 _pumps: dict[tuple[int, int, int], asyncio.Task[None]] = {}
 _wanted: dict[tuple[int, int, int], int] = {}  # local requests per poll: none slips past a pump
 PUMP_RETRIES = 5
@@ -125,7 +136,7 @@ async def tally_request(meeting_id: int, poll_id: int) -> None:
     """Mark the poll's tally stale and make sure this process will see it sent."""
     dirty, _lock = _keys(poll_id)
     try:
-        await cache.aset(dirty, 1, timeout=60)
+        await _cache("set", dirty, 1, timeout=60)
     except Exception:
         logger.exception("tally mark for poll %s failed", poll_id)
     loop = asyncio.get_running_loop()
@@ -144,7 +155,7 @@ async def _pump(key: tuple[int, int, int], meeting_id: int, poll_id: int) -> Non
         while failures < PUMP_RETRIES:
             seen = _wanted.get(key, 0)
             try:
-                if not await cache.aget(dirty):
+                if not await _cache("get", dirty):
                     if _wanted.get(key, 0) == seen:
                         break  # nothing asked since we looked; a later request starts a new pump
                     continue
@@ -163,21 +174,27 @@ async def _pump(key: tuple[int, int, int], meeting_id: int, poll_id: int) -> Non
 
 
 async def _pump_once(meeting_id: int, poll_id: int, dirty: str, lock: str, window: float) -> None:
+    from . import batching
+
     token = uuid.uuid4().hex
-    if not await cache.aadd(lock, token, timeout=max(5, int(window * 20))):
+    if not await _cache("add", lock, token, timeout=max(5, int(window * 20 + TALLY_DEFER_MAX))):
         await asyncio.sleep(window / 2)  # another process is sending; it will see our mark
         return
     try:
         # Let the burst gather; the lock spaces tallies at least a window apart and the next
         # one waits until this one has been handed to the layer.
         await asyncio.sleep(window)
-        await cache.adelete(dirty)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + TALLY_DEFER_MAX
+        while batching.busy() and loop.time() < deadline:
+            await asyncio.sleep(0.02)
+        await _cache("delete", dirty)
         frames = await database_sync_to_async(_build_tally)(meeting_id, poll_id)
         if frames is not None:
             await send_frames(meeting_id, frames[0], frames[1])
     finally:
-        if await cache.aget(lock) == token:
-            await cache.adelete(lock)
+        if await _cache("get", lock) == token:
+            await _cache("delete", lock)
 
 
 def tally_request_sync(meeting_id: int, poll_id: int) -> None:

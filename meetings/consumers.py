@@ -5,8 +5,9 @@ Thin: it authenticates (the session, through ``AuthMiddlewareStack``; origins ar
 validates each frame against ``protocol``, calls a service, and relays group frames as the text
 the broadcaster serialised once.
 
-Ballots are queued per process and committed in small batches (group commit) through
-``services.meeting_ballots_cast``; ``ballot.accepted`` goes out only after the batch committed.
+Ballots are queued per process and committed in small batches (group commit, ``batching``)
+through ``services.meeting_ballots_cast``; ``ballot.accepted`` goes out only after the batch
+committed.
 
 A client that stops reading does not hold up the others: group sends go through the channel
 layer, which drops messages for a channel whose queue is full (``capacity``), so a slow
@@ -15,7 +16,6 @@ consumer's backlog is bounded and the sender never waits for it.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Any
 from urllib.parse import parse_qs
@@ -26,65 +26,13 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from . import broadcast, commands, protocol, rules, selectors, services
+from .batching import BallotBatcher, batcher  # noqa: F401  (BallotBatcher: tests build their own)
 from .models import Meeting
 
 logger = logging.getLogger(__name__)
 
 CLOSE_FORBIDDEN = 4403
 CLOSE_SIGNED_OUT = 4401
-BATCH_MAX = 64
-
-
-class BallotBatcher:
-    """A per-process (per event loop) queue of ballots committed in small batches."""
-
-    def __init__(self) -> None:
-        self.queue: asyncio.Queue[tuple[services.MeetingCast, asyncio.Future[Any]]] = (
-            asyncio.Queue()
-        )
-        self.task: asyncio.Task[None] | None = None
-
-    async def submit(self, cast: services.MeetingCast) -> services.MeetingCastOutcome:
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self.queue.put_nowait((cast, future))
-        if self.task is None or self.task.done():
-            self.task = asyncio.ensure_future(self._run())
-        return await future
-
-    async def _run(self) -> None:
-        # While one batch is in the database the next one gathers; the worker stops when idle.
-        while not self.queue.empty():
-            batch = [self.queue.get_nowait()]
-            while len(batch) < BATCH_MAX and not self.queue.empty():
-                batch.append(self.queue.get_nowait())
-            casts = [cast for cast, _ in batch]
-            try:
-                outcomes = await database_sync_to_async(services.meeting_ballots_cast)(casts)
-            except Exception:
-                logger.exception("ballot batch of %s failed", len(batch))
-                outcomes = [services.MeetingCastOutcome(code="server_error")] * len(batch)
-            for (_cast, future), outcome in zip(batch, outcomes, strict=True):
-                if not future.done():
-                    future.set_result(outcome)
-            for meeting_id, poll_id in {
-                (c.meeting_id, c.poll_id) for c, o in zip(casts, outcomes, strict=True) if o.receipt
-            }:
-                await broadcast.tally_request(meeting_id, poll_id)
-            await asyncio.sleep(0)
-
-
-_batchers: dict[int, BallotBatcher] = {}
-
-
-def batcher() -> BallotBatcher:
-    loop = asyncio.get_running_loop()
-    found = _batchers.get(id(loop))
-    if found is None or getattr(found, "_loop", None) is not loop:
-        found = BallotBatcher()
-        found._loop = loop  # type: ignore[attr-defined]
-        _batchers.clear()  # one running loop per process (a test's loop replaces the last one)
-        _batchers[id(loop)] = found
-    return found
 
 
 def _connection_role(meeting_id: int, user: Any, wanted: str | None) -> str | None:

@@ -9,7 +9,10 @@ Only ``role``, ``can`` and ``you`` depend on the connection.
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections import Counter
+from collections.abc import Callable
 from fractions import Fraction
 from typing import Any
 
@@ -18,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from deliberation.display import public_name
 from deliberation.models import Community, Member, Party
+from votes.electorate import electorate_index
 from votes.models import Poll, PollStatus
 
 from . import procedure, rules
@@ -33,6 +37,13 @@ from .models import (
 )
 
 PARTIES = [p.value for p in Party]
+
+
+def party_labels() -> dict[str, str]:
+    """Each party's label in the active language (translated once, not once per member)."""
+    return {p.value: str(p.label) for p in Party}
+
+
 logger = logging.getLogger(__name__)
 
 
@@ -234,7 +245,7 @@ def tally_sections(poll: Poll) -> tuple[dict[str, Any], dict[str, Any]]:
     full = _tally_counts(poll)
     ballots = full["ballots"]
     if poll.status == PollStatus.OPEN:
-        eligible = len(poll.frozen_electorate or []) or poll.total_headcount
+        eligible = len(electorate_index(poll).voters) or poll.total_headcount
     else:
         eligible = poll.total_headcount
     staff = {
@@ -274,6 +285,7 @@ def section_speakers(meeting: Meeting) -> dict[str, Any]:
     }
     if item is None:
         return base
+    labels = party_labels()
     requests = list(
         SpeakerRequest.objects.filter(item=item)
         .exclude(status=SpeakerStatus.WITHDRAWN)
@@ -289,7 +301,7 @@ def section_speakers(meeting: Meeting) -> dict[str, Any]:
             "member": r.member_id,
             "name": _name(r.member),
             "party": r.member.party,
-            "party_label": str(r.member.get_party_display()),
+            "party_label": labels[r.member.party],
             "requested_at": _iso(r.requested_at),
             "spoken": spoken.get(r.member_id, 0),
         }
@@ -328,57 +340,112 @@ def models_q_council_or_in(invited: Any) -> Any:
     return Q(is_council_member=True) | Q(pk__in=invited)
 
 
-def section_attendance(meeting: Meeting) -> dict[str, Any]:
-    members = expected_members(meeting)
+def section_attendance(meeting: Meeting, *, members: bool = False) -> dict[str, Any]:
+    """Attendance by party and the quorum; with ``members``, the list of every expected member
+    (for the facilitator's check-in list: at a thousand members it is most of the state, so
+    participants, observers and the projector go without it)."""
+    expected = expected_members(meeting)
     present_ids = set(
         Attendance.objects.filter(meeting=meeting, present=True).values_list("member_id", flat=True)
     )
-    self_ids = set(
-        Attendance.objects.filter(meeting=meeting, present=True, self_checked_in=True).values_list(
-            "member_id", flat=True
-        )
-    )
-    by_party = {p.value: {"label": str(p.label), "present": 0, "expected": 0} for p in Party}
-    for m in members:
+    labels = party_labels()
+    by_party = {p: {"label": labels[p], "present": 0, "expected": 0} for p in PARTIES}
+    for m in expected:
         by_party[m.party]["expected"] += 1
         if m.pk in present_ids:
             by_party[m.party]["present"] += 1
     quorum = procedure.quorum_compute(
-        expected=len(members),
-        present=sum(1 for m in members if m.pk in present_ids),
+        expected=len(expected),
+        present=sum(1 for m in expected if m.pk in present_ids),
         share=Fraction(meeting.community.quorum_share),
-        parties_present={m.party for m in members if m.pk in present_ids},
+        parties_present={m.party for m in expected if m.pk in present_ids},
         parties=PARTIES,
     )
-    return {
-        "by_party": by_party,
-        "quorum": quorum.to_dict(),
-        "members": [
+    section: dict[str, Any] = {"by_party": by_party, "quorum": quorum.to_dict()}
+    if members:
+        self_ids = set(
+            Attendance.objects.filter(
+                meeting=meeting, present=True, self_checked_in=True
+            ).values_list("member_id", flat=True)
+        )
+        section["members"] = [
             {
                 "member": m.pk,
                 "name": _name(m),
                 "party": m.party,
-                "party_label": str(m.get_party_display()),
+                "party_label": labels[m.party],
                 "present": m.pk in present_ids,
                 "self_checked_in": m.pk in self_ids,
             }
-            for m in members
-        ],
-    }
+            for m in expected
+        ]
+    return section
 
 
 SECTIONS = ("meeting", "agenda", "poll", "tally", "speakers", "attendance")
 
 
 def meeting_sections(meeting: Meeting, *, staff: bool) -> dict[str, Any]:
-    return {
-        "meeting": section_meeting(meeting),
-        "agenda": section_agenda(meeting),
-        "poll": section_poll(meeting),
-        "tally": section_tally(meeting, staff=staff),
-        "speakers": section_speakers(meeting),
-        "attendance": section_attendance(meeting),
-    }
+    """Every section for a ``state`` frame, from the cache below (read outside a transaction:
+    what is cached must have been committed)."""
+    poll = current_poll(meeting)
+    tally = None
+    if poll is not None and poll.status != PollStatus.DRAFT:
+        public, full = _cached(("tally", *_poll_version(meeting)), lambda: tally_sections(poll))
+        tally = full if staff else public
+    return {**_shared_sections(meeting, staff=staff), "tally": tally}
+
+
+# Every connect sends the whole state, and a thousand participants connect within seconds of
+# each other: building it afresh each time kept the one database thread busy for minutes. The
+# sections are the same for everyone of a role, so they are built once per version and shared.
+# The version is read from the database: ``Meeting.seq`` grows in the transaction of every change
+# to the meeting, agenda, speakers or attendance (``services._bump``), and a poll's
+# ``ballot_seq`` with every committed ballot batch. The short lifetime bounds what a change that
+# bypasses the services (an admin edit of a title) leaves stale. Cached dicts are shared:
+# callers must not mutate them.
+CACHE_SECONDS = 5.0
+_CACHE_MAX = 64
+_cache: dict[tuple[Any, ...], tuple[float, Any]] = {}
+_cache_lock = threading.Lock()
+
+
+def _cached(key: tuple[Any, ...], build: Callable[[], Any]) -> Any:
+    now = time.monotonic()
+    hit = _cache.get(key)
+    if hit is not None and now - hit[0] < CACHE_SECONDS:
+        return hit[1]
+    value = build()
+    with _cache_lock:
+        if len(_cache) >= _CACHE_MAX:
+            _cache.clear()
+        _cache[key] = (now, value)
+    return value
+
+
+def cache_clear() -> None:
+    """Forget every cached section (tests that reuse primary keys call it)."""
+    with _cache_lock:
+        _cache.clear()
+
+
+def _poll_version(meeting: Meeting) -> tuple[Any, ...]:
+    poll = current_poll(meeting)
+    return (None,) if poll is None else (poll.pk, poll.status, poll.ballot_seq)
+
+
+def _shared_sections(meeting: Meeting, *, staff: bool) -> dict[str, Any]:
+    key = ("sections", meeting.pk, meeting.seq, meeting.status, staff, *_poll_version(meeting))
+    return _cached(
+        key,
+        lambda: {
+            "meeting": section_meeting(meeting),
+            "agenda": section_agenda(meeting),
+            "poll": section_poll(meeting),
+            "speakers": section_speakers(meeting),
+            "attendance": section_attendance(meeting, members=staff),
+        },
+    )
 
 
 def _you(meeting: Meeting, user: Any) -> dict[str, Any]:
@@ -394,9 +461,10 @@ def _you(meeting: Meeting, user: Any) -> dict[str, Any]:
         return you
     poll = current_poll(meeting)
     if poll is not None and poll.status != PollStatus.DRAFT:
-        from votes.selectors import has_participated, voter_keys_for_user
+        from votes.selectors import has_participated
 
-        you["voted"] = has_participated(poll, voter_keys_for_user(poll, user))
+        keys = list(electorate_index(poll).user_keys.get(user.pk, ()))
+        you["voted"] = has_participated(poll, keys)
     you["checked_in"] = Attendance.objects.filter(
         meeting=meeting, member=member, present=True
     ).exists()
@@ -421,8 +489,10 @@ def meeting_state(meeting: Meeting, user: Any, *, role: str | None = None) -> di
     ``role`` defaults to ``rules.role_for(user, meeting)``; a caller may pass a lower role.
     The ``seq`` is the meeting's, read together with the sections.
     """
-    meeting = Meeting.objects.select_related("community", "facilitator", "current_item__poll").get(
-        pk=meeting.pk
+    meeting = (
+        Meeting.objects.select_related("community", "facilitator", "current_item__poll")
+        .defer("current_item__poll__frozen_electorate")  # large; casting caches it parsed
+        .get(pk=meeting.pk)
     )
     role = role or rules.role_for(user, meeting) or "observer"
     state: dict[str, Any] = {"type": "state", "seq": meeting.seq}

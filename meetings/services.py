@@ -78,7 +78,10 @@ def _bump(meeting: Meeting) -> int:
 
 
 def _emit(meeting_id: int, frame_type: str, sections: Sequence[str], **extra: Any) -> None:
-    """Build the frame from the database inside the transaction and send it after commit."""
+    """Build the frame from the database inside the transaction and send it after commit.
+
+    Facilitators get their own copy when a section differs for them: the tally (counts of a
+    poll that hides its running tally) and attendance (the member list for check-in)."""
     meeting = _fresh(meeting_id)
     builders = {
         "meeting": lambda staff: selectors.section_meeting(meeting),
@@ -86,17 +89,20 @@ def _emit(meeting_id: int, frame_type: str, sections: Sequence[str], **extra: An
         "poll": lambda staff: selectors.section_poll(meeting),
         "tally": lambda staff: selectors.section_tally(meeting, staff=staff),
         "speakers": lambda staff: selectors.section_speakers(meeting),
-        "attendance": lambda staff: selectors.section_attendance(meeting),
+        "attendance": lambda staff: selectors.section_attendance(meeting, members=staff),
     }
+    per_role = {"tally", "attendance"}
     event: dict[str, Any] = {"type": frame_type, "seq": meeting.seq}
     for name in sections:
-        if name != "tally":
+        if name not in per_role:
             event[name] = builders[name](False)
     event.update(extra)
     staff_event = None
-    if "tally" in sections:
-        staff_event = {**event, "tally": builders["tally"](True)}
-        event["tally"] = builders["tally"](False)
+    if per_role.intersection(sections):
+        staff_event = dict(event)
+        for name in per_role.intersection(sections):
+            event[name] = builders[name](False)
+            staff_event[name] = builders[name](True)
     broadcast_on_commit(meeting_id, event, staff_event=staff_event)
 
 

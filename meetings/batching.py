@@ -1,0 +1,95 @@
+"""Group commit of live ballots: a per-process (per event loop) queue committed in small batches.
+
+A burst of N ballots costs about N / ``BATCH_MAX`` transactions instead of N: while one batch
+is in the database the next one gathers, and each ballot is answered only after its batch
+committed (``services.meeting_ballots_cast`` keeps the chain order inside a batch).
+
+``busy()`` tells the tally broadcaster that acknowledgements are still owed in this process: a
+tally sent to a thousand sockets holds the event loop for about a second, so it waits for the
+acknowledgements first (``broadcast``), bounded so a long stream still gets its tallies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from channels.db import database_sync_to_async
+
+from . import broadcast, services
+
+logger = logging.getLogger(__name__)
+
+BATCH_MAX = 64
+
+
+class BallotBatcher:
+    """A per-process (per event loop) queue of ballots committed in small batches."""
+
+    def __init__(self) -> None:
+        self.queue: asyncio.Queue[tuple[services.MeetingCast, asyncio.Future[Any]]] = (
+            asyncio.Queue()
+        )
+        self.task: asyncio.Task[None] | None = None
+        self.pending = 0  # submitted, not yet answered
+
+    @property
+    def busy(self) -> bool:
+        return self.pending > 0
+
+    async def submit(self, cast: services.MeetingCast) -> services.MeetingCastOutcome:
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self.queue.put_nowait((cast, future))
+        self.pending += 1
+        if self.task is None or self.task.done():
+            self.task = asyncio.ensure_future(self._run())
+        try:
+            return await future
+        finally:
+            self.pending -= 1
+
+    async def _run(self) -> None:
+        # While one batch is in the database the next one gathers; the worker stops when idle.
+        while not self.queue.empty():
+            batch = [self.queue.get_nowait()]
+            while len(batch) < BATCH_MAX and not self.queue.empty():
+                batch.append(self.queue.get_nowait())
+            casts = [cast for cast, _ in batch]
+            try:
+                outcomes = await database_sync_to_async(services.meeting_ballots_cast)(casts)
+            except Exception:
+                logger.exception("ballot batch of %s failed", len(batch))
+                outcomes = [services.MeetingCastOutcome(code="server_error")] * len(batch)
+            for (_cast, future), outcome in zip(batch, outcomes, strict=True):
+                if not future.done():
+                    future.set_result(outcome)
+            for meeting_id, poll_id in {
+                (c.meeting_id, c.poll_id) for c, o in zip(casts, outcomes, strict=True) if o.receipt
+            }:
+                await broadcast.tally_request(meeting_id, poll_id)
+            await asyncio.sleep(0)
+
+
+_batchers: dict[int, BallotBatcher] = {}
+
+
+def batcher() -> BallotBatcher:
+    loop = asyncio.get_running_loop()
+    found = _batchers.get(id(loop))
+    if found is None or getattr(found, "_loop", None) is not loop:
+        found = BallotBatcher()
+        found._loop = loop  # type: ignore[attr-defined]
+        _batchers.clear()  # one running loop per process (a test's loop replaces the last one)
+        _batchers[id(loop)] = found
+    return found
+
+
+def busy() -> bool:
+    """Ballots of this process's running loop are waiting for their commit."""
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    found = _batchers.get(id(loop))
+    return found is not None and found.busy
