@@ -564,3 +564,33 @@ async def test_signing_out_closes_that_sessions_sockets(live) -> None:
     # A reconnect with the dead session is anonymous: an observer that cannot cast.
     again = await live(scene.meeting.pk, session_key=key)
     assert (await again.recv())["role"] == "observer"
+
+
+@pytest.mark.django_db(transaction=False)
+@pytest.mark.parametrize("busy_for, defer_max, expect_at_least", [(0.4, 5.0, 0.4), (9.0, 0.3, 0.3)])
+async def test_a_tally_waits_for_owed_acknowledgements_but_not_forever(
+    busy_for, defer_max, expect_at_least, settings
+) -> None:
+    """Relaying a tally to a room holds the event loop, so the pump lets the acknowledgements
+    owed in this process go first; a stream that never stops still gets its tally."""
+    from meetings import batching
+
+    settings.SIFANG_TALLY_INTERVAL = 0.01
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    sent: list[float] = []
+
+    async def record(meeting_id, text, staff_text=None):
+        sent.append(loop.time() - started)
+
+    with (
+        mock.patch.object(batching, "busy", lambda: loop.time() - started < busy_for),
+        mock.patch.object(broadcast, "TALLY_DEFER_MAX", defer_max),
+        mock.patch.object(broadcast, "_build_tally", lambda m, p: ("{}", "{}")),
+        mock.patch.object(broadcast, "send_frames", record),
+    ):
+        await broadcast.tally_request(1, 987654)
+        while not sent and loop.time() - started < 10:
+            await asyncio.sleep(0.02)
+    assert sent and sent[0] >= expect_at_least
+    assert sent[0] < expect_at_least + 1.0
