@@ -20,7 +20,11 @@ from django.urls import path  # noqa: E402
 
 from bench.floor.consumer import FloorConsumer  # noqa: E402
 from bench.floor.table import ensure_table  # noqa: E402
+from config import daphne_backpressure  # noqa: E402
 from meetings.routing import websocket_urlpatterns  # noqa: E402
+
+# Bound what daphne keeps for a websocket whose peer stops reading (see the module).
+daphne_backpressure.install()
 
 ensure_table()
 connection.close()  # the worker threads open their own

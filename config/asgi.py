@@ -11,7 +11,11 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from config import daphne_backpressure  # noqa: E402
 from meetings.routing import websocket_urlpatterns  # noqa: E402
+
+# Bound what daphne keeps for a websocket whose peer stops reading (see the module).
+daphne_backpressure.install()
 
 application = ProtocolTypeRouter(
     {

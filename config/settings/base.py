@@ -203,6 +203,9 @@ SIFANG_OTP_SENDER = os.environ.get("SIFANG_OTP_SENDER", "deliberation.otp.Consol
 
 # Websocket frames larger than this are refused by the consumer (daphne enforces its own cap too).
 SIFANG_WS_MAX_FRAME_BYTES = 16 * 1024
+# A websocket whose peer stops reading is closed (1013) once frames of more than this many bytes
+# wait for it beyond Twisted's 64 KiB write buffer (config/daphne_backpressure.py).
+SIFANG_WS_MAX_BUFFERED_BYTES = int(os.environ.get("SIFANG_WS_MAX_BUFFERED_BYTES", str(1024 * 1024)))
 
 LOGGING = {
     "version": 1,

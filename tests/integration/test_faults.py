@@ -5,7 +5,8 @@
   they saw, and voters whose acknowledgement was lost can retry without a double ballot;
 - the Redis the channel layer runs on flushed (FLUSHDB) or restarted during a burst: no ballot
   lost, every voter gets an answer (reconnecting if the socket dropped);
-- a client that stops reading does not hold up the others, and the server stays bounded;
+- a client that stops reading does not hold up the others, and the server stays bounded: once
+  more than ``SIFANG_WS_MAX_BUFFERED_BYTES`` wait for it, daphne closes its socket;
 - a socket from a foreign origin, or without a session, cannot cast.
 
 Liveness only: generous timeouts, no timing assertions (a noisy 2-core machine runs these).
@@ -16,9 +17,11 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import json
 import os
 import signal
 import socket
+import time
 from typing import Any
 
 import pytest
@@ -256,6 +259,83 @@ async def test_a_client_that_stops_reading_does_not_hold_up_the_others(
         growth_mb = (worker.rss_kb() - rss_before) / 1024
         assert growth_mb < 100, f"daphne grew by {growth_mb:.0f} MB"
         await close_all(facilitator, newcomer, *readers)
+    finally:
+        stalled.close()
+
+
+def tcp_state(sock: socket.socket) -> int:
+    """The socket's TCP state (Linux: the first byte of ``struct tcp_info``)."""
+    return sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 8)[0]
+
+
+TCP_ESTABLISHED = 1
+
+
+def frame_bytes(frame: dict[str, Any]) -> int:
+    """Size of a frame as the server sent it (``meetings.broadcast.encode``)."""
+    return len(json.dumps(frame, ensure_ascii=False, separators=(",", ":")).encode())
+
+
+async def test_a_client_far_behind_is_closed_and_the_server_keeps_no_backlog(
+    live_database, workers
+) -> None:
+    """Frames of hundreds of KB (every ``agenda`` frame carries every note) to a socket that
+    never reads: daphne must close it rather than buffer tens of MB for it, while the readers
+    get every frame."""
+    db = live_database(4)
+    seed = db.seed
+    worker = workers(db)
+    stalled = stalled_socket(worker.port, seed["meeting"], seed["sessions"][0])
+    try:
+        facilitator = await ws_connect(worker, seed["meeting"], seed["facilitator_session"])
+        state = await facilitator.until(is_type("state"))
+        item = state["agenda"]["items"][0]["id"]
+        readers = [await ws_connect(worker, seed["meeting"], k) for k in seed["sessions"][1:3]]
+        for client in readers:
+            await client.until(is_type("state"))
+        rss_before = peak = worker.rss_kb()
+
+        # 2,000 characters, 3,000 bytes: the n-th agenda frame is about n * 3 KB.
+        text = "会议记录" * 125 + "x" * 1500
+        notes = 230
+        for n in range(notes):
+            await facilitator.send({"type": "note.add", "item": item, "text": text, "ref": f"n{n}"})
+            await facilitator.until(
+                lambda f, want=n + 1: (
+                    f.get("type") == "error"
+                    or sum(1 for x in facilitator.frames if x.get("type") == "agenda") >= want
+                ),
+                timeout=60,
+            )
+            peak = max(peak, worker.rss_kb())
+        assert not [f for f in facilitator.frames if f.get("type") == "error"]
+
+        # (b) Every reader gets every agenda frame.
+        seqs = [f["seq"] for f in facilitator.frames if f.get("type") == "agenda"]
+        for client in readers:
+            await client.until(lambda f, seq=seqs[-1]: f.get("seq", 0) >= seq, timeout=120)
+            assert [f["seq"] for f in client.frames if f.get("type") == "agenda"] == seqs
+        # (c) What went to the stalled participant is what a reading participant got; the
+        # server must not have kept it.
+        sent_mb = sum(frame_bytes(f) for f in readers[0].frames) / 2**20
+        growth_mb = (peak - rss_before) / 1024
+        print(f"sent to the stalled socket: {sent_mb:.0f} MB; daphne grew by {growth_mb:.0f} MB")
+        assert sent_mb > 60, f"only {sent_mb:.0f} MB sent: the frames are smaller than planned"
+        assert growth_mb < sent_mb / 3, (
+            f"daphne grew by {growth_mb:.0f} MB for {sent_mb:.0f} MB sent to a socket that "
+            "does not read"
+        )
+        # (a) The server closed the stalled socket (reset, or FIN after a close frame), and said
+        # why in its log; not daphne's ping timeout (50 s), which this must not wait for.
+        deadline = time.monotonic() + 20
+        while tcp_state(stalled) == TCP_ESTABLISHED and time.monotonic() < deadline:
+            await asyncio.sleep(0.2)
+        assert tcp_state(stalled) != TCP_ESTABLISHED, "the stalled socket is still open"
+        with contextlib.suppress(ConnectionResetError):
+            while stalled.recv(2**16):
+                pass
+        assert "does not read" in worker.log.read_text(errors="replace")
+        await close_all(facilitator, *readers)
     finally:
         stalled.close()
 
