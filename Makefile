@@ -40,10 +40,12 @@ demo: install translations
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	$(PY) manage.py seed_demo
 	$(PY) manage.py demo_banner --port $(PORT)
-	@# The task worker renders minutes and notices beside the server, as in production.
+	@# The task worker renders minutes and notices beside the server, as in production;
+	@# the loop closes polls whose deadline passed (cron or a timer does it in production).
 	export TASKS_BACKEND=django_tasks_db.DatabaseBackend; \
 	$(PY) manage.py db_worker --no-reload & worker=$$!; \
-	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	while :; do $(PY) manage.py close_due_polls; sleep 60; done & closer=$$!; \
+	trap 'kill $$worker $$closer 2>/dev/null' EXIT INT TERM; \
 	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) config.asgi:application
 
 test: install-dev system-deps translations

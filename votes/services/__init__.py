@@ -10,28 +10,34 @@ from .casting import (
     proxy_register,
 )
 from .polls import (
+    DueClosing,
     poll_close,
+    poll_close_if_due,
     poll_create,
     poll_extend,
     poll_finalise,
     poll_open,
     poll_tally,
     poll_update,
+    polls_close_due,
 )
 
 __all__ = [
     "CastOutcome",
     "CastReceipt",
     "CastRequest",
+    "DueClosing",
     "ballot_cast",
     "ballots_cast_batch",
     "normalise_choice",
     "poll_close",
+    "poll_close_if_due",
     "poll_create",
     "poll_extend",
     "poll_finalise",
     "poll_open",
     "poll_tally",
     "poll_update",
+    "polls_close_due",
     "proxy_register",
 ]

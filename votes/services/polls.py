@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -357,6 +358,57 @@ def poll_close(*, poll: Poll, actor: User | None) -> Poll:
         ballots=locked.ballot_seq,
     )
     return _finalise_locked(locked, actor=actor, note="", resolution=None)
+
+
+@dataclass(frozen=True)
+class DueClosing:
+    """What one ``polls_close_due`` run did: the polls it closed and those that failed."""
+
+    closed: list[Poll] = field(default_factory=list)
+    failed: list[int] = field(default_factory=list)
+
+
+def poll_close_if_due(*, poll: Poll | int, now: dt.datetime | None = None) -> Poll | None:
+    """Close ``poll`` if, under its row lock, it is still open and its ``closes_at`` has passed.
+
+    Returns the closed poll, or ``None`` when there is nothing to do (already closed by someone
+    else, extended meanwhile, or not due): safe to call any number of times, concurrently too,
+    since the check and the close share the lock that ``poll_close`` and casting take.
+    """
+    now = now or timezone.now()
+    pk = poll.pk if isinstance(poll, Poll) else poll
+    with transaction.atomic():
+        locked = Poll.objects.select_for_update().filter(pk=pk).first()
+        if (
+            locked is None
+            or locked.status != PollStatus.OPEN
+            or locked.closes_at is None
+            or locked.closes_at > now
+        ):
+            return None
+        return poll_close(poll=locked, actor=None)
+
+
+def polls_close_due(*, now: dt.datetime | None = None) -> DueClosing:
+    """Close every open poll whose ``closes_at`` has passed (the scheduled deadline run).
+
+    Each poll closes in its own transaction through ``poll_close_if_due``, so a second run, or
+    two runs at once, close nothing twice. A poll that fails to close is logged and left open
+    for the next run; it does not hold up the others.
+    """
+    now = now or timezone.now()
+    report = DueClosing()
+    due = Poll.objects.filter(status=PollStatus.OPEN, closes_at__lte=now).order_by("pk")
+    for pk in list(due.values_list("pk", flat=True)):
+        try:
+            closed = poll_close_if_due(poll=pk, now=now)
+        except Exception:
+            logger.exception("closing due poll %s failed", pk)
+            report.failed.append(pk)
+            continue
+        if closed is not None:
+            report.closed.append(closed)
+    return report
 
 
 def poll_finalise(

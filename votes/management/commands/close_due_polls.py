@@ -1,21 +1,35 @@
-"""``close_due_polls``: close every open poll whose closing time has passed (run from cron)."""
+"""``close_due_polls``: close every open poll whose closing time has passed (run on a schedule)."""
 
-from django.core.management.base import BaseCommand
-from django.utils import timezone
+from django.core.management.base import BaseCommand, CommandError
 
-from votes.exceptions import PollStateError
-from votes.models import Poll, PollStatus
-from votes.services import poll_close
+from votes.services import polls_close_due
 
 
 class Command(BaseCommand):
-    help = "Close open polls past their closing time and publish their (preliminary) results."
+    help = (
+        "Close open polls past their closing time and publish their (preliminary) results; "
+        "idempotent, safe to run every minute and from two places at once."
+    )
 
-    def handle(self, *args: object, **options: object) -> None:
-        due = Poll.objects.filter(status=PollStatus.OPEN, closes_at__lte=timezone.now())
-        for poll in due.order_by("pk"):
-            try:
-                closed = poll_close(poll=poll, actor=None)
-            except PollStateError:
-                continue  # closed meanwhile by someone else
-            self.stdout.write(f"poll {closed.pk}: closed, verdict {closed.result['verdict']}")
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--enqueue",
+            action="store_true",
+            help="Queue the django-tasks task instead of running it in this process.",
+        )
+
+    def handle(self, *args, enqueue: bool = False, verbosity: int = 1, **options):
+        if enqueue:
+            from votes.tasks import close_due_polls_task
+
+            result = close_due_polls_task.enqueue()
+            if verbosity:
+                self.stdout.write(f"queued {result.id}")
+            return
+        report = polls_close_due()
+        for poll in report.closed if verbosity else ():
+            verdict = (poll.result or {}).get("verdict")
+            self.stdout.write(f"poll {poll.pk}: closed, verdict {verdict}")
+        if report.failed:
+            ids = ", ".join(str(pk) for pk in report.failed)
+            raise CommandError(f"could not close poll(s) {ids}; see the log, retried next run")
