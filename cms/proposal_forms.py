@@ -3,6 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from deliberation.i18n import interpolate_lazy
 from deliberation.models import Building, Category, Channel, Community, Party, SharingRule
 from deliberation.photos import MAX_PHOTOS
 
@@ -36,7 +37,8 @@ class ProposalForm(forms.Form):
     category = forms.ChoiceField(label=_("类别"), choices=Category.choices, initial=Category.OTHER)
     location = forms.CharField(label=_("地点"), max_length=120, required=False)
     photos = MultipleFileField(
-        label=_("照片(最多 %(count)s 张,每张不超过 10 MB)") % {"count": MAX_PHOTOS}, required=False
+        label=interpolate_lazy(_("照片(最多 %(count)s 张,每张不超过 10 MB)"), count=MAX_PHOTOS),
+        required=False,
     )
     show_full_name = forms.BooleanField(label=_("公开显示我的全名"), required=False)
 

@@ -6,6 +6,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from deliberation.i18n import interpolate_lazy
 from deliberation.models import (
     Category,
     FollowUpKind,
@@ -117,7 +118,7 @@ class PhotosField(forms.FileField):
         return [single(data, initial)] if data else []
 
 
-PHOTOS_LABEL = _("照片(最多 %(count)s 张)") % {"count": MAX_PHOTOS}
+PHOTOS_LABEL = interpolate_lazy(_("照片(最多 %(count)s 张)"), count=MAX_PHOTOS)
 
 
 class ProgressForm(forms.Form):
@@ -131,7 +132,9 @@ class ProgressForm(forms.Form):
 
 class CompleteForm(forms.Form):
     report = forms.CharField(label=_("办结报告"), widget=forms.Textarea(attrs={"rows": 5}))
-    photos = PhotosField(label=_("整改后照片(最多 %(count)s 张)") % {"count": MAX_PHOTOS})
+    photos = PhotosField(
+        label=interpolate_lazy(_("整改后照片(最多 %(count)s 张)"), count=MAX_PHOTOS)
+    )
 
 
 class ReopenForm(forms.Form):
