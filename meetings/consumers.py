@@ -20,6 +20,7 @@ import logging
 from typing import Any
 from urllib.parse import parse_qs
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
@@ -57,6 +58,16 @@ class MeetingConsumer(AsyncWebsocketConsumer):
     meeting_id: int
     role: str
     joined: list[str]
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        # Channels' dispatch first hops onto the one database thread to close stale connections,
+        # for every message: a tally relayed to a thousand sockets became a thousand hops queued
+        # behind the ballot batches. Every database call here goes through
+        # database_sync_to_async, which closes stale connections on its own hop, so skip it.
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     async def connect(self) -> None:
         self.joined = []
