@@ -17,7 +17,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.http import require_POST
 
 from deliberation.models import Community, Party
@@ -52,6 +52,8 @@ def live_strings() -> dict[str, str]:
     """The words live.js shows, translated here so the script needs no catalogue."""
     return {
         "reconnecting": _("正在重新连接…"),
+        "colon": pgettext("label separator", "："),
+        "name_party": _("%(name)s（%(party)s）"),
         "closed": _("连接已关闭，请刷新页面。"),
         "receipt": _("投票成功，回执号："),
         "voted": _("您已投票。"),

@@ -12,8 +12,7 @@ from tests.factories.base import CommunityFactory
 from tests.factories.proposals import published, resident, staff
 
 ROOT = Path(__file__).resolve().parents[2]
-# meetings/templates is left to the live-meeting work; everything else is held to the rule.
-CHECKED = ["cms", "deliberation", "votes"]
+CHECKED = ["cms", "deliberation", "meetings", "votes"]
 GLUED = re.compile(r"(%\}|\}\})[:：]")
 
 
@@ -23,7 +22,7 @@ def test_no_template_glues_a_colon_after_a_translated_label_or_value():
         for app in CHECKED
         for path in sorted((ROOT / app).glob("templates/**/*.html"))
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
-        if GLUED.search(line)
+        if GLUED.search(re.sub(r"\{% blocktrans.*?\{% endblocktrans %\}", "", line))
     ]
     assert glued == [], "write the colon inside the msgid, or use the 'label separator' msgid"
 

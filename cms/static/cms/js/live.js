@@ -189,13 +189,13 @@
     var sp = state.speakers, out = [];
     if (sp.current) {
       out.push(h("p", { className: "speaker-now" }, [h("strong", { text: T.speaking }),
-        sp.current.name + "（" + sp.current.party_label + "）",
+        fmt(T.name_party, { name: sp.current.name, party: sp.current.party_label }),
         h("span", { className: "timer", "data-ends": sp.current.ends_at, "data-seconds": sp.speech_seconds })]));
     } else out.push(h("p", { className: "muted", text: T.nobody }));
     if (sp.queue.length) {
       var ol = h("ol", { className: "queue" });
       sp.queue.forEach(function (q) {
-        ol.appendChild(h("li", { text: q.name + "（" + q.party_label + "）" + (q.spoken ? " · " + fmt(T.spoken, { n: q.spoken }) : "") }));
+        ol.appendChild(h("li", { text: fmt(T.name_party, { name: q.name, party: q.party_label }) + (q.spoken ? " · " + fmt(T.spoken, { n: q.spoken }) : "") }));
       });
       out.push(ol);
     } else out.push(h("p", { className: "empty", text: T.queue_empty }));
@@ -207,10 +207,10 @@
     var ul = h("ul", { className: "parties" });
     Object.keys(a.by_party).forEach(function (k) {
       var row = a.by_party[k];
-      ul.appendChild(h("li", { text: row.label + "：" + row.present + "/" + row.expected }));
+      ul.appendChild(h("li", { text: row.label + T.colon + row.present + "/" + row.expected }));
     });
     return [h("p", { className: "quorum " + (q.met ? "quorum-met" : "quorum-short"),
-      text: fmt(T.quorum, { p: q.present, e: q.expected, r: q.required }) + "：" + (q.met ? T.quorum_met : T.quorum_short) }), ul];
+      text: fmt(T.quorum, { p: q.present, e: q.expected, r: q.required }) + T.colon + (q.met ? T.quorum_met : T.quorum_short) }), ul];
   }
 
   function actionForm(type, fields, label, className) {
@@ -256,7 +256,7 @@
     var ul = h("ul", { className: "positions" });
     item.positions.forEach(function (p) {
       ul.appendChild(h("li", { className: "position stance-" + p.stance }, [h("strong", { text: p.party_label }),
-        "：" + p.stance_label + (p.statement ? " — " + p.statement : "")]));
+        T.colon + p.stance_label + (p.statement ? " — " + p.statement : "")]));
     });
     return ul;
   }
