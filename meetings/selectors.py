@@ -16,7 +16,7 @@ from collections.abc import Callable
 from fractions import Fraction
 from typing import Any
 
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from deliberation.display import public_name
@@ -411,6 +411,7 @@ _cache_lock = threading.Lock()
 
 
 def _cached(key: tuple[Any, ...], build: Callable[[], Any]) -> Any:
+    key = (*key, translation.get_language())  # the sections carry translated labels
     now = time.monotonic()
     hit = _cache.get(key)
     if hit is not None and now - hit[0] < CACHE_SECONDS:

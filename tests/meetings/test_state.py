@@ -102,3 +102,15 @@ def test_a_connect_costs_the_same_queries_however_many_members(
         state = selectors.meeting_state(Meeting(pk=scene.meeting.pk), voter, role=role)
     assert role == "participant"
     assert state["attendance"]["quorum"]["expected"] >= 4 + 3 + extra_members - 1
+
+
+def test_each_language_gets_its_own_labels() -> None:
+    from django.utils import translation
+
+    scene = meeting_scene(participants=1, open_meeting=True)
+    with translation.override("zh-hans"):
+        chinese = state_of(scene, scene.participants[0])
+    with translation.override("en"):
+        english = state_of(scene, scene.participants[0])
+    assert chinese["meeting"]["status_label"] != english["meeting"]["status_label"]
+    assert english["attendance"]["by_party"]["resident"]["label"] == "Residents / owners"
