@@ -11,7 +11,8 @@ committed.
 
 A client that stops reading does not hold up the others: group sends go through the channel
 layer, which drops messages for a channel whose queue is full (``capacity``), so a slow
-consumer's backlog is bounded and the sender never waits for it.
+consumer's backlog is bounded and the sender never waits for it; what daphne holds for its
+socket is bounded by ``config.daphne_backpressure``.
 """
 
 from __future__ import annotations

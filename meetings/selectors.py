@@ -264,11 +264,16 @@ def tally_sections(poll: Poll) -> tuple[dict[str, Any], dict[str, Any]]:
     return public, staff
 
 
-def section_tally(meeting: Meeting, *, staff: bool) -> dict[str, Any] | None:
+def section_tally_pair(meeting: Meeting) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """The current poll's tally for everyone and for facilitators (None before it opens)."""
     poll = current_poll(meeting)
     if poll is None or poll.status == PollStatus.DRAFT:
-        return None
-    public, full = tally_sections(poll)
+        return None, None
+    return tally_sections(poll)
+
+
+def section_tally(meeting: Meeting, *, staff: bool) -> dict[str, Any] | None:
+    public, full = section_tally_pair(meeting)
     return full if staff else public
 
 

@@ -84,25 +84,25 @@ def _emit(meeting_id: int, frame_type: str, sections: Sequence[str], **extra: An
     poll that hides its running tally) and attendance (the member list for check-in)."""
     meeting = _fresh(meeting_id)
     builders = {
-        "meeting": lambda staff: selectors.section_meeting(meeting),
-        "agenda": lambda staff: selectors.section_agenda(meeting),
-        "poll": lambda staff: selectors.section_poll(meeting),
-        "tally": lambda staff: selectors.section_tally(meeting, staff=staff),
-        "speakers": lambda staff: selectors.section_speakers(meeting),
-        "attendance": lambda staff: selectors.section_attendance(meeting, members=staff),
+        "meeting": lambda: selectors.section_meeting(meeting),
+        "agenda": lambda: selectors.section_agenda(meeting),
+        "poll": lambda: selectors.section_poll(meeting),
+        "speakers": lambda: selectors.section_speakers(meeting),
     }
-    per_role = {"tally", "attendance"}
     event: dict[str, Any] = {"type": frame_type, "seq": meeting.seq}
     for name in sections:
-        if name not in per_role:
-            event[name] = builders[name](False)
+        if name in builders:
+            event[name] = builders[name]()
     event.update(extra)
     staff_event = None
-    if per_role.intersection(sections):
+    if "tally" in sections or "attendance" in sections:
         staff_event = dict(event)
-        for name in per_role.intersection(sections):
-            event[name] = builders[name](False)
-            staff_event[name] = builders[name](True)
+        if "tally" in sections:
+            event["tally"], staff_event["tally"] = selectors.section_tally_pair(meeting)
+        if "attendance" in sections:
+            full = selectors.section_attendance(meeting, members=True)
+            staff_event["attendance"] = full
+            event["attendance"] = {k: v for k, v in full.items() if k != "members"}
     broadcast_on_commit(meeting_id, event, staff_event=staff_event)
 
 
