@@ -28,7 +28,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from . import broadcast, commands, protocol, rules, selectors, services
-from .batching import BallotBatcher, batcher  # noqa: F401  (BallotBatcher: tests build their own)
+from .batching import batcher
 from .models import Meeting
 
 logger = logging.getLogger(__name__)

@@ -393,12 +393,8 @@ SECTIONS = ("meeting", "agenda", "poll", "tally", "speakers", "attendance")
 def meeting_sections(meeting: Meeting, *, staff: bool) -> dict[str, Any]:
     """Every section for a ``state`` frame, from the cache below (read outside a transaction:
     what is cached must have been committed)."""
-    poll = current_poll(meeting)
-    tally = None
-    if poll is not None and poll.status != PollStatus.DRAFT:
-        public, full = _cached(("tally", *_poll_version(meeting)), lambda: tally_sections(poll))
-        tally = full if staff else public
-    return {**_shared_sections(meeting, staff=staff), "tally": tally}
+    public, full = _cached(("tally", *_poll_version(meeting)), lambda: section_tally_pair(meeting))
+    return {**_shared_sections(meeting, staff=staff), "tally": full if staff else public}
 
 
 # Every connect sends the whole state, and a thousand participants connect within seconds of

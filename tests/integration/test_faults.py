@@ -208,6 +208,20 @@ def stalled_socket(port: int, meeting: int, session: str) -> socket.socket:
     return sock
 
 
+async def facilitator_and_readers(
+    worker, seed: dict[str, Any], readers: int
+) -> tuple[Any, Any, list]:
+    """The facilitator (with its ``state``) and ``readers`` participants holding theirs."""
+    facilitator = await ws_connect(worker, seed["meeting"], seed["facilitator_session"])
+    state = await facilitator.until(is_type("state"))
+    clients = [
+        await ws_connect(worker, seed["meeting"], k) for k in seed["sessions"][1 : readers + 1]
+    ]
+    for client in clients:
+        await client.until(is_type("state"))
+    return facilitator, state, clients
+
+
 async def test_a_client_that_stops_reading_does_not_hold_up_the_others(
     live_database, workers
 ) -> None:
@@ -216,12 +230,8 @@ async def test_a_client_that_stops_reading_does_not_hold_up_the_others(
     worker = workers(db)
     stalled = stalled_socket(worker.port, seed["meeting"], seed["sessions"][0])
     try:
-        facilitator = await ws_connect(worker, seed["meeting"], seed["facilitator_session"])
-        state = await facilitator.until(is_type("state"))
+        facilitator, state, readers = await facilitator_and_readers(worker, seed, 5)
         members = [m["member"] for m in state["attendance"]["members"]]
-        readers = [await ws_connect(worker, seed["meeting"], k) for k in seed["sessions"][1:6]]
-        for client in readers:
-            await client.until(is_type("state"))
         rss_before = worker.rss_kb()
 
         # Many state-changing frames to everyone (attendance sections of all members), one
@@ -287,12 +297,8 @@ async def test_a_client_far_behind_is_closed_and_the_server_keeps_no_backlog(
     worker = workers(db)
     stalled = stalled_socket(worker.port, seed["meeting"], seed["sessions"][0])
     try:
-        facilitator = await ws_connect(worker, seed["meeting"], seed["facilitator_session"])
-        state = await facilitator.until(is_type("state"))
+        facilitator, state, readers = await facilitator_and_readers(worker, seed, 2)
         item = state["agenda"]["items"][0]["id"]
-        readers = [await ws_connect(worker, seed["meeting"], k) for k in seed["sessions"][1:3]]
-        for client in readers:
-            await client.until(is_type("state"))
         rss_before = peak = worker.rss_kb()
 
         # 2,000 characters, 3,000 bytes: the n-th agenda frame is about n * 3 KB.

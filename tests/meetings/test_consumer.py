@@ -16,7 +16,7 @@ from django.conf import settings
 from django.test import Client
 
 from meetings import broadcast, protocol, services
-from meetings.consumers import BallotBatcher
+from meetings.batching import BallotBatcher
 from meetings.models import Meeting, Note, SpeakerRequest
 from tests.factories.meetings import meeting_scene
 from tests.meetings.conftest import session_cookie
@@ -477,7 +477,7 @@ async def test_ballots_are_committed_in_batches() -> None:
     batcher = BallotBatcher()
     with (
         mock.patch.object(services, "meeting_ballots_cast", fake),
-        mock.patch("meetings.consumers.broadcast.tally_request"),
+        mock.patch("meetings.batching.broadcast.tally_request"),
     ):
         outcomes = await asyncio.gather(
             *(batcher.submit(services.MeetingCast(1, 1, user, {"choice": 1})) for user in range(20))
