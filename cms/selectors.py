@@ -2,8 +2,9 @@
 
 from dataclasses import dataclass, field
 
-from deliberation import selectors as deliberation_selectors
 from deliberation.models import Community
+from deliberation.proposals import selectors as proposal_selectors
+from deliberation.resolutions import selectors as resolution_selectors
 
 
 @dataclass
@@ -23,13 +24,13 @@ def home_overview(limit: int = 5) -> list[CommunityOverview]:
         overviews.append(
             CommunityOverview(
                 community=community,
-                open_proposals=deliberation_selectors.proposals_open_public(
+                open_proposals=proposal_selectors.proposals_open_public(
                     community=community, limit=limit
                 ),
                 upcoming_meetings=meeting_selectors.meetings_upcoming(
                     community=community, limit=limit
                 ),
-                recent_resolutions=deliberation_selectors.resolutions_recent(
+                recent_resolutions=resolution_selectors.resolutions_recent(
                     community=community, limit=limit
                 ),
             )

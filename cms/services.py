@@ -4,7 +4,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from wagtail.models import Collection, Locale, Page, Site
 
-from .models import HomePage
+from cms.models import HomePage
 
 HOME_TITLE = "四方议事厅"
 

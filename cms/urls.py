@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from .views import site
+from cms.views import site
 
 urlpatterns = [
     path("elder-mode/", site.elder_mode_toggle, name="elder-mode"),

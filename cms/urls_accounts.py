@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from .views import accounts
+from cms.views import accounts
 
 urlpatterns = [
     path("accounts/login/", accounts.SignInView.as_view(), name="login"),

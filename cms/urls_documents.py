@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import documents
+from cms.views import documents
 
 urlpatterns = [
     path(

@@ -3,7 +3,7 @@ plain-form actions behind them."""
 
 from django.urls import path
 
-from .views import meetings
+from cms.views import meetings
 
 P = "<slug:community>/meetings/<int:pk>/"
 

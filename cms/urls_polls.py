@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import polls
+from cms.views import polls
 
 urlpatterns = [
     path("<slug:community>/polls/", polls.poll_list, name="poll-list"),

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import proposals
+from cms.views import proposals
 
 urlpatterns = [
     path("<slug:community>/proposals/", proposals.proposal_list, name="proposal-list"),

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import resolutions
+from cms.views import resolutions
 
 urlpatterns = [
     path("<slug:community>/resolutions/", resolutions.resolution_list, name="resolution-list"),

@@ -11,7 +11,7 @@ def _ensure_roles_after_migrate(sender: AppConfig, **kwargs: object) -> None:
     last = [config for config in apps.get_app_configs() if config.models_module][-1]
     if sender.label != last.label or kwargs.get("plan") == []:
         return
-    from deliberation.services.registry import roles_ensure
+    from deliberation.registry.services import roles_ensure
 
     roles_ensure()
 

@@ -16,7 +16,7 @@ from django.core.files.base import ContentFile
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from .exceptions import InvalidInput
+from deliberation.exceptions import InvalidInput
 
 MAX_PHOTOS = 6
 MAX_BYTES = 10 * 1024 * 1024

@@ -8,4 +8,4 @@ class MeetingsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401 - connects the sign-out receiver
+        from meetings import signals  # noqa: F401 - connects the sign-out receiver

@@ -17,7 +17,7 @@ from typing import Any
 
 from channels.db import database_sync_to_async
 
-from . import broadcast, services
+from meetings import broadcast, services
 
 logger = logging.getLogger(__name__)
 

@@ -102,10 +102,9 @@ def _keys(poll_id: int) -> tuple[str, str]:
 
 
 def _build_tally(meeting_id: int, poll_id: int) -> tuple[str, str] | None:
+    from meetings.models import Meeting
+    from meetings.selectors import tally_sections
     from votes.models import Poll
-
-    from .models import Meeting
-    from .selectors import tally_sections
 
     poll = Poll.objects.filter(pk=poll_id).first()
     row = Meeting.objects.filter(pk=meeting_id).values_list("seq", "current_item__poll_id").first()
@@ -174,7 +173,7 @@ async def _pump(key: tuple[int, int, int], meeting_id: int, poll_id: int) -> Non
 
 
 async def _pump_once(meeting_id: int, poll_id: int, dirty: str, lock: str, window: float) -> None:
-    from . import batching
+    from meetings import batching
 
     token = uuid.uuid4().hex
     if not await _cache("add", lock, token, timeout=max(5, int(window * 20 + TALLY_DEFER_MAX))):

@@ -10,10 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from deliberation.models import User
-
-from . import protocol, rules, services
-from .exceptions import MeetingRefused
-from .models import Meeting
+from meetings import protocol, rules, services
+from meetings.exceptions import MeetingRefused
+from meetings.models import Meeting
 
 
 class CommandRefused(Exception):

@@ -27,9 +27,9 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from . import broadcast, commands, protocol, rules, selectors, services
-from .batching import batcher
-from .models import Meeting
+from meetings import broadcast, commands, protocol, rules, selectors, services
+from meetings.batching import batcher
+from meetings.models import Meeting
 
 logger = logging.getLogger(__name__)
 

@@ -164,4 +164,4 @@ class PartyPosition(models.Model):
 
 
 # Rendered documents (minutes, notices) live in their own module; import them so Django sees them.
-from .documents import MinutesRecord, Notice, NoticeKind, RenderStatus  # noqa: E402, F401
+from meetings.documents import MinutesRecord, Notice, NoticeKind, RenderStatus  # noqa: E402, F401

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .consumers import MeetingConsumer
+from meetings.consumers import MeetingConsumer
 
 websocket_urlpatterns: list = [
     path("ws/meetings/<int:meeting_id>/", MeetingConsumer.as_asgi()),

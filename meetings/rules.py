@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from deliberation.models import Member
-
-from .models import Meeting
+from meetings.models import Meeting
 
 
 def is_facilitator(user: Any, meeting: Meeting) -> bool:

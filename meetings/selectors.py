@@ -19,13 +19,10 @@ from typing import Any
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
-from deliberation.display import public_name
 from deliberation.models import Community, Member, Party
-from votes.electorate import electorate_index
-from votes.models import Poll, PollStatus
-
-from . import procedure, rules
-from .models import (
+from deliberation.registry.display import public_name
+from meetings import procedure, rules
+from meetings.models import (
     AgendaItem,
     Attendance,
     Meeting,
@@ -35,6 +32,8 @@ from .models import (
     SpeakerRequest,
     SpeakerStatus,
 )
+from votes.electorate import electorate_index
+from votes.models import Poll, PollStatus
 
 PARTIES = [p.value for p in Party]
 

@@ -19,13 +19,11 @@ from django.utils.translation import gettext as _
 
 from deliberation.exceptions import TransitionNotAllowed
 from deliberation.models import Community, Member, Party, Proposal, ProposalStatus, User
-from deliberation.services import proposal_transition
-from votes.models import Electorate, Poll, PollStatus
-
-from . import procedure, rules, selectors
-from .broadcast import broadcast_on_commit, tally_request_on_commit
-from .exceptions import MeetingRefused
-from .models import (
+from deliberation.proposals.services import proposal_transition
+from meetings import procedure, rules, selectors
+from meetings.broadcast import broadcast_on_commit, tally_request_on_commit
+from meetings.exceptions import MeetingRefused
+from meetings.models import (
     AgendaItem,
     Attendance,
     Meeting,
@@ -36,6 +34,7 @@ from .models import (
     SpeakerStatus,
     Stance,
 )
+from votes.models import Electorate, Poll, PollStatus
 
 NOTE_MAX_CHARS = 2000
 STATEMENT_MAX_CHARS = 2000
@@ -293,7 +292,7 @@ def meeting_close(*, meeting: Meeting, actor: User) -> Meeting:
 
 def _after_close(meeting: Meeting) -> None:
     """Ask for the minutes (rendered by a background task after commit)."""
-    from .minutes.services import minutes_enqueue
+    from meetings.minutes.services import minutes_enqueue
 
     minutes_enqueue(meeting=meeting)
 

@@ -5,7 +5,7 @@ from typing import Any
 from django.contrib.auth.signals import user_logged_out
 from django.dispatch import receiver
 
-from .broadcast import session_logout_sync
+from meetings.broadcast import session_logout_sync
 
 
 @receiver(user_logged_out, dispatch_uid="meetings_close_sockets_on_logout")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from deliberation.models import Community, Party
-from deliberation.rules import AnyUser, is_community_staff, member_of
+from deliberation.scope import AnyUser, is_community_staff, member_of
 from votes.models import Poll, PollStatus
 from votes.selectors import voter_keys_for_user
 

@@ -2,7 +2,7 @@
 
 from django_tasks import task
 
-from .services import polls_close_due
+from votes.services import polls_close_due
 
 
 @task()

@@ -1,7 +1,7 @@
 """Sign-in pages: residents with phone + one-time code, staff with username + password.
 
 Plain forms, no JavaScript. The phone being signed in is kept in the session between the two
-steps, never in the URL. All checks and limits live in ``deliberation.services.auth``.
+steps, never in the URL. All checks and limits live in ``deliberation.accounts.services``.
 """
 
 from django import forms
@@ -15,8 +15,8 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from deliberation.phones import mask_phone, normalise_phone
-from deliberation.services.auth import SignInRefused, signin_code_request, signin_code_verify
+from deliberation.accounts.services import SignInRefused, signin_code_request, signin_code_verify
+from deliberation.registry.phones import mask_phone, normalise_phone
 
 SESSION_PHONE = "sifang_signin_phone"
 SESSION_NEXT = "sifang_signin_next"

@@ -10,12 +10,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from cms.proposal_forms import OPTION_SLOTS, OnBehalfForm, OptionForm, ProposalForm, SearchForm
-from deliberation import rules, selectors
+from cms.forms.proposals import OPTION_SLOTS, OnBehalfForm, OptionForm, ProposalForm, SearchForm
+from deliberation import scope
 from deliberation.exceptions import DeliberationError, InvalidInput
 from deliberation.models import Community, Party
-from deliberation.services import OptionInput, proposal_second, proposal_submit
-from deliberation.triage import response_clock
+from deliberation.proposals import rules as proposal_rules
+from deliberation.proposals import selectors as proposal_selectors
+from deliberation.proposals.services import OptionInput, proposal_second, proposal_submit
+from deliberation.proposals.triage import response_clock
+from deliberation.registry import selectors as registry_selectors
 
 PAGE_SIZE = 20
 
@@ -26,12 +29,12 @@ def _community(slug: str) -> Community:
 
 def proposal_list(request: HttpRequest, community: str) -> HttpResponse:
     place = _community(community)
-    filters = selectors.ProposalFilters.from_params(request.GET)
+    filters = proposal_selectors.ProposalFilters.from_params(request.GET)
     paginator = Paginator(
-        selectors.proposal_list_public(community=place, filters=filters), PAGE_SIZE
+        proposal_selectors.proposal_list_public(community=place, filters=filters), PAGE_SIZE
     )
     page = paginator.get_page(request.GET.get("page"))
-    rows = [(p, selectors.proposal_public_author(p)) for p in page.object_list]
+    rows = [(p, proposal_selectors.proposal_public_author(p)) for p in page.object_list]
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -44,18 +47,20 @@ def proposal_list(request: HttpRequest, community: str) -> HttpResponse:
             "page": page,
             "rows": rows,
             "query": query.urlencode(),
-            "can_raise": rules.can_raise_proposal(request.user, place),
+            "can_raise": proposal_rules.can_raise_proposal(request.user, place),
         },
     )
 
 
 def proposal_detail(request: HttpRequest, community: str, pk: int) -> HttpResponse:
     place = _community(community)
-    proposal = selectors.proposal_get_visible(community=place, pk=pk, user=request.user)
+    proposal = proposal_selectors.proposal_get_visible(community=place, pk=pk, user=request.user)
     if proposal is None:
         raise Http404(_("没有找到该议题。"))
     options = list(proposal.options.select_related("scope_building"))
-    costs = selectors.option_household_costs(proposal=proposal, options=options, user=request.user)
+    costs = proposal_selectors.option_household_costs(
+        proposal=proposal, options=options, user=request.user
+    )
     clock = response_clock(
         submitted_at=proposal.submitted_at,
         response_days=place.response_days,
@@ -68,14 +73,16 @@ def proposal_detail(request: HttpRequest, community: str, pk: int) -> HttpRespon
         {
             "community": place,
             "proposal": proposal,
-            "author_name": selectors.proposal_public_author(proposal),
+            "author_name": proposal_selectors.proposal_public_author(proposal),
             "options": [(option, costs.get(option.pk)) for option in options],
             "is_owner": bool(costs),
             "photos": list(proposal.photos.all()),
-            "timeline": selectors.proposal_timeline(proposal),
+            "timeline": proposal_selectors.proposal_timeline(proposal),
             "clock": clock,
-            "can_second": rules.can_second_proposal(request.user, proposal),
-            "seconded": selectors.proposal_seconded_by(proposal=proposal, user=request.user),
+            "can_second": proposal_rules.can_second_proposal(request.user, proposal),
+            "seconded": proposal_selectors.proposal_seconded_by(
+                proposal=proposal, user=request.user
+            ),
         },
     )
 
@@ -84,7 +91,7 @@ def proposal_detail(request: HttpRequest, community: str, pk: int) -> HttpRespon
 @login_required
 def proposal_second_view(request: HttpRequest, community: str, pk: int) -> HttpResponse:
     place = _community(community)
-    proposal = selectors.proposal_get_visible(community=place, pk=pk, user=request.user)
+    proposal = proposal_selectors.proposal_get_visible(community=place, pk=pk, user=request.user)
     if proposal is None:
         raise Http404(_("没有找到该议题。"))
     try:
@@ -99,11 +106,11 @@ def proposal_second_view(request: HttpRequest, community: str, pk: int) -> HttpR
 @login_required
 def proposal_new(request: HttpRequest, community: str) -> HttpResponse:
     place = _community(community)
-    member = rules.member_of(request.user, place)
+    member = scope.member_of(request.user, place)
     if member is None and not request.user.is_superuser:
         return render(request, "cms/proposals/not_member.html", {"community": place}, status=403)
-    staff = rules.can_enter_on_behalf(request.user, place)
-    with_options = rules.can_submit_options(request.user, place)
+    staff = proposal_rules.can_enter_on_behalf(request.user, place)
+    with_options = proposal_rules.can_submit_options(request.user, place)
     data = request.POST if request.method == "POST" else None
     files = request.FILES if request.method == "POST" else None
     form = ProposalForm(data, files)
@@ -151,7 +158,7 @@ def _submit(request, place, member, form, behalf, option_forms):  # type: ignore
     channel = "online"
     entered_by = None
     if behalf is not None and behalf.cleaned_data.get("on_behalf"):
-        author = selectors.member_by_phone(
+        author = registry_selectors.member_by_phone(
             community=place, phone=behalf.cleaned_data["resident_phone"]
         )
         if author is None or author.party != Party.RESIDENT:

@@ -23,9 +23,9 @@ from django.utils import timezone
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.translation import gettext as _
 
-from deliberation import rules, selectors
-from deliberation.display import public_name
-from deliberation.metrics_report import metrics_report
+from cms.forms.resolutions import MetricsPeriodForm, RatingForm, ResolutionFilterForm
+from cms.reports import metrics_report
+from deliberation import scope
 from deliberation.models import (
     Community,
     Member,
@@ -37,8 +37,10 @@ from deliberation.models import (
     Resolution,
     ResolutionStatus,
 )
-from deliberation.resolution_forms import MetricsPeriodForm, RatingForm, ResolutionFilterForm
-from deliberation.services.resolutions import REFUSAL_MESSAGES, RatingRefused, rating_submit
+from deliberation.proposals import selectors as proposal_selectors
+from deliberation.registry.display import public_name
+from deliberation.resolutions import selectors as resolution_selectors
+from deliberation.resolutions.services import REFUSAL_MESSAGES, RatingRefused, rating_submit
 
 PAGE_SIZE = 20
 
@@ -63,7 +65,7 @@ def resolution_list(request: HttpRequest, community: str) -> HttpResponse:
     form = ResolutionFilterForm(request.GET or None)
     filters = form.filters()
     today = timezone.localdate()
-    qs = selectors.resolution_list_public(community=place, today=today, **filters)
+    qs = resolution_selectors.resolution_list_public(community=place, today=today, **filters)
     paginator = Paginator(qs, PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
     query = request.GET.copy()
@@ -205,7 +207,7 @@ def resolution_timeline(resolution: Resolution) -> list[Step]:
             ],
         )
     ]
-    for entry in selectors.proposal_timeline(proposal):
+    for entry in proposal_selectors.proposal_timeline(proposal):
         if entry.status == "decided":
             continue  # shown as the resolution's own first step
         steps.append(
@@ -258,9 +260,9 @@ def resolution_timeline(resolution: Resolution) -> list[Step]:
 
 def _rating_state(request: HttpRequest, resolution: Resolution) -> dict[str, Any]:
     """What the rating box shows: the form, the person's rating, or why they cannot rate."""
-    from deliberation.services.resolutions import rating_refusal
+    from deliberation.resolutions.services import rating_refusal
 
-    member = rules.member_of(request.user, resolution.community)
+    member = scope.member_of(request.user, resolution.community)
     open_now = (
         resolution.status == ResolutionStatus.COMPLETED
         and resolution.rating_closes_at is not None
@@ -269,7 +271,7 @@ def _rating_state(request: HttpRequest, resolution: Resolution) -> dict[str, Any
     state: dict[str, Any] = {"open": open_now, "can_rate": False, "mine": None, "reason": ""}
     if not request.user.is_authenticated:
         return state
-    mine = selectors.resolution_member_rating(resolution=resolution, member=member)
+    mine = resolution_selectors.resolution_member_rating(resolution=resolution, member=member)
     if mine is not None:
         state["mine"] = mine
         return state
@@ -283,7 +285,7 @@ def _rating_state(request: HttpRequest, resolution: Resolution) -> dict[str, Any
 
 def resolution_detail(request: HttpRequest, community: str, pk: int) -> HttpResponse:
     place = _community(community)
-    resolution = selectors.resolution_get_public(community=place, pk=pk)
+    resolution = resolution_selectors.resolution_get_public(community=place, pk=pk)
     if resolution is None:
         raise Http404(_("没有找到该决议。"))
     form = RatingForm()
@@ -297,7 +299,7 @@ def resolution_detail(request: HttpRequest, community: str, pk: int) -> HttpResp
             try:
                 rating_submit(
                     resolution=resolution,
-                    member=rules.member_of(request.user, place),
+                    member=scope.member_of(request.user, place),
                     score=form.cleaned_data["score"],
                     comment=form.cleaned_data["comment"],
                 )
@@ -320,8 +322,10 @@ def resolution_detail(request: HttpRequest, community: str, pk: int) -> HttpResp
             "timeline": resolution_timeline(resolution),
             "before_photos": [p for p in photos if p.stage == PhotoStage.BEFORE],
             "after_photos": [p for p in photos if p.stage == PhotoStage.AFTER],
-            "summary": selectors.resolution_rating_summary(resolution=resolution),
-            "comments": selectors.resolution_comments_public(resolution=resolution, limit=20),
+            "summary": resolution_selectors.resolution_rating_summary(resolution=resolution),
+            "comments": resolution_selectors.resolution_comments_public(
+                resolution=resolution, limit=20
+            ),
             "rating": _rating_state(request, resolution),
             "form": form,
         },
@@ -350,7 +354,7 @@ class ResolutionFeed(Feed):
         return reverse("resolution-list", args=[obj.slug])
 
     def items(self, obj: Community) -> list[Any]:
-        return selectors.resolution_feed_entries(community=obj, limit=50)
+        return resolution_selectors.resolution_feed_entries(community=obj, limit=50)
 
     def item_title(self, item: Any) -> str:
         label = {

@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "meetings",
     "votes",
     "deliberation",
+    "demo",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",
@@ -199,7 +200,9 @@ TASKS = {
 }
 
 # Pluggable one-time-code sender for resident sign-in.
-SIFANG_OTP_SENDER = os.environ.get("SIFANG_OTP_SENDER", "deliberation.otp.ConsoleSender")
+SIFANG_OTP_SENDER = os.environ.get(
+    "SIFANG_OTP_SENDER", "deliberation.accounts.senders.ConsoleSender"
+)
 
 # Websocket frames larger than this are refused by the consumer (daphne enforces its own cap too).
 SIFANG_WS_MAX_FRAME_BYTES = 16 * 1024

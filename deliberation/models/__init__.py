@@ -1,5 +1,5 @@
-from .auth import RateBucket, SignInCode
-from .communities import (
+from deliberation.models.auth import RateBucket, SignInCode
+from deliberation.models.communities import (
     STAFF_PARTIES,
     AreaSource,
     Building,
@@ -9,7 +9,7 @@ from .communities import (
     Party,
     Unit,
 )
-from .proposals import (
+from deliberation.models.proposals import (
     Category,
     Channel,
     Proposal,
@@ -21,7 +21,7 @@ from .proposals import (
     Second,
     SharingRule,
 )
-from .resolutions import (
+from deliberation.models.resolutions import (
     FollowUp,
     FollowUpKind,
     PhotoStage,
@@ -36,7 +36,7 @@ from .resolutions import (
     ResolutionStatus,
     ResolutionTransition,
 )
-from .users import User
+from deliberation.models.users import User
 
 __all__ = [
     "STAFF_PARTIES",

@@ -8,8 +8,8 @@ class SignInCode(models.Model):
     """A one-time sign-in code sent to a phone. Only its keyed hash is stored.
 
     A code is usable while ``used_at`` and ``invalidated_at`` are empty, ``expires_at`` is in the
-    future and ``attempts`` is below the limit; ``deliberation.services.auth`` enforces this under
-    a row lock.
+    future and ``attempts`` is below the limit; ``deliberation.accounts.services`` enforces
+    this under a row lock.
     """
 
     phone = models.CharField(_("手机号"), max_length=20)

@@ -12,7 +12,7 @@ from wagtail.models import (
     WorkflowMixin,
 )
 
-from .communities import Building, Community, Member, Party
+from deliberation.models.communities import Building, Community, Member, Party
 
 
 class Channel(models.TextChoices):
@@ -50,7 +50,7 @@ class Proposal(WorkflowMixin, DraftStateMixin, LockableMixin, RevisionMixin, mod
     """A matter (议题) raised by any party through any channel.
 
     Publication uses Wagtail's draft/revision/workflow: ``live`` means approved and public.
-    Status changes only through ``deliberation.transitions``.
+    Status changes only through ``deliberation.proposals.transitions``.
     """
 
     community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="proposals")
@@ -233,7 +233,7 @@ class ProposalModerationTask(Task):
     """
 
     def _can_moderate(self, obj: object, user: Any) -> bool:
-        from ..rules import can_triage_proposals
+        from deliberation.proposals.rules import can_triage_proposals
 
         return isinstance(obj, Proposal) and can_triage_proposals(user, obj.community)
 
@@ -259,7 +259,7 @@ class ProposalModerationTask(Task):
         ]
 
     def get_task_states_user_can_moderate(self, user, **kwargs):  # type: ignore[no-untyped-def]
-        from ..rules import can_triage_proposals
+        from deliberation.proposals.rules import can_triage_proposals
 
         states = TaskState.objects.filter(status=TaskState.STATUS_IN_PROGRESS, task=self.task_ptr)
         if user.is_superuser:

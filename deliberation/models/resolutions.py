@@ -1,7 +1,7 @@
 """Resolutions (决议) and their supervision: progress, completion, reopening, ratings, follow-up.
 
-Status changes only through ``deliberation.services.resolutions`` which consults
-``deliberation.resolution_transitions`` and records a :class:`ResolutionTransition`.
+Status changes only through ``deliberation.resolutions.services`` which consults
+``deliberation.resolutions.transitions`` and records a :class:`ResolutionTransition`.
 """
 
 from django.conf import settings
@@ -9,8 +9,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .communities import Community, Member, Party
-from .proposals import Proposal, ProposalOption
+from deliberation.models.communities import Community, Member, Party
+from deliberation.models.proposals import Proposal, ProposalOption
 
 
 class ResolutionStatus(models.TextChoices):

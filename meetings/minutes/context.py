@@ -17,12 +17,9 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from deliberation.display import public_name
 from deliberation.models import Member, Party, Resolution
-from votes.counting import verdict_label
-from votes.models import BallotChannel, Option, Poll
-
-from ..models import (
+from deliberation.registry.display import public_name
+from meetings.models import (
     AgendaItem,
     Attendance,
     Meeting,
@@ -31,6 +28,8 @@ from ..models import (
     SpeakerRequest,
     SpeakerStatus,
 )
+from votes.counting import verdict_label
+from votes.models import BallotChannel, Option, Poll
 
 PARTY_ORDER = [Party.RESIDENT, Party.PROPERTY, Party.COMMITTEE, Party.DEPARTMENT]
 

@@ -21,18 +21,17 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from deliberation.models import Community, Resolution, User
-from votes.models import Poll
-
-from ..models import Notice, NoticeKind, RenderStatus
-from .context import (
+from meetings.minutes.context import (
     format_date,
     format_datetime,
     poll_view,
     public_url,
     resolution_view,
 )
-from .render import css_counter_content, html_to_pdf, qr_data_uri
-from .selectors import notice_current
+from meetings.minutes.render import css_counter_content, html_to_pdf, qr_data_uri
+from meetings.minutes.selectors import notice_current
+from meetings.models import Notice, NoticeKind, RenderStatus
+from votes.models import Poll
 
 logger = logging.getLogger(__name__)
 
@@ -178,7 +177,7 @@ def notice_issue(
         notice_id = notice.pk
 
         def enqueue() -> None:
-            from .tasks import render_notice_task
+            from meetings.minutes.tasks import render_notice_task
 
             render_notice_task.enqueue(notice_id=notice_id, attempt=1)
 
@@ -215,7 +214,7 @@ def notice_html(*, notice: Notice) -> str:
 
 def notice_render(*, notice_id: int) -> Notice:
     """Render a notice's PDF now and store it; record a failure and raise NoticeRenderFailed."""
-    from .services import _error_text, _store_pdf
+    from meetings.minutes.services import _error_text, _store_pdf
 
     notice = Notice.objects.select_related("community", "supersedes__community").get(pk=notice_id)
     Notice.objects.filter(pk=notice.pk).update(render_attempts=F("render_attempts") + 1)

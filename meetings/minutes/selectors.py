@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from deliberation.models import Community, Resolution
+from meetings.models import Meeting, MinutesRecord, Notice
 from votes.models import Poll
-
-from ..models import Meeting, MinutesRecord, Notice
 
 
 def minutes_record(*, meeting: Meeting) -> MinutesRecord | None:

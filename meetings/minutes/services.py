@@ -20,9 +20,9 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext
 from wagtail.documents import get_document_model
 
-from ..models import Meeting, MinutesRecord, RenderStatus
-from .context import minutes_context
-from .render import css_counter_content, css_string, html_to_pdf, qr_data_uri
+from meetings.minutes.context import minutes_context
+from meetings.minutes.render import css_counter_content, css_string, html_to_pdf, qr_data_uri
+from meetings.models import Meeting, MinutesRecord, RenderStatus
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +55,7 @@ def minutes_enqueue(*, meeting: Meeting) -> MinutesRecord:
 
     Call it from ``meeting_close`` (and anywhere the minutes must be regenerated).
     """
-    from .tasks import render_minutes_task
+    from meetings.minutes.tasks import render_minutes_task
 
     record, _created = MinutesRecord.objects.get_or_create(meeting=meeting)
     MinutesRecord.objects.filter(pk=record.pk).update(

@@ -26,8 +26,8 @@ def _retry(task_obj, attempt: int, **kwargs) -> None:
 @task()
 def render_minutes_task(meeting_id: int, attempt: int = 1) -> str:
     """Render the minutes of ``meeting_id``; retry on failure until ``MAX_ATTEMPTS``."""
-    from ..models import Meeting
-    from .services import MAX_ATTEMPTS, MinutesRenderFailed, minutes_render
+    from meetings.minutes.services import MAX_ATTEMPTS, MinutesRenderFailed, minutes_render
+    from meetings.models import Meeting
 
     meeting = Meeting.objects.select_related("community").get(pk=meeting_id)
     try:
@@ -42,8 +42,8 @@ def render_minutes_task(meeting_id: int, attempt: int = 1) -> str:
 @task()
 def render_notice_task(notice_id: int, attempt: int = 1) -> str:
     """Render the PDF of notice ``notice_id``; retry on failure until ``MAX_ATTEMPTS``."""
-    from .notices import NoticeRenderFailed, notice_render
-    from .services import MAX_ATTEMPTS
+    from meetings.minutes.notices import NoticeRenderFailed, notice_render
+    from meetings.minutes.services import MAX_ATTEMPTS
 
     try:
         notice = notice_render(notice_id=notice_id)

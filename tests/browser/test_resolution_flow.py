@@ -12,10 +12,10 @@ from django.utils import timezone
 from PIL import Image
 from playwright.sync_api import Page
 
+from deliberation.accounts.senders import ConsoleSender
 from deliberation.models import Party, PhotoStage, Rating, Resolution
-from deliberation.otp import ConsoleSender
-from deliberation.rules import Role
-from deliberation.services.resolutions import resolution_create
+from deliberation.registry.rules import Role
+from deliberation.resolutions.services import resolution_create
 from tests.factories.base import CommunityFactory, MemberFactory, UserFactory
 from tests.factories.resolutions import DecidedProposalFactory
 

@@ -4,7 +4,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
-from deliberation.otp import ConsoleSender
+from deliberation.accounts.senders import ConsoleSender
 from tests.factories.base import UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -2,7 +2,7 @@
 
 import xml.etree.ElementTree as ET
 
-from deliberation.charts import Bar, bar_chart_svg
+from cms.charts import Bar, bar_chart_svg
 
 SVG = "{http://www.w3.org/2000/svg}"
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from deliberation.costs import (
+from deliberation.proposals.costs import (
     OptionCost,
     UnitShareInput,
     allocate,

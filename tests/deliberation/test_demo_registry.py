@@ -2,9 +2,10 @@
 
 import pytest
 
-from deliberation.demo import DEMO_PASSWORD, STAFF, roster_rows, seed_community
 from deliberation.models import Member, Ownership, Party, Unit, User
-from deliberation.rules import Role, can_access_admin
+from deliberation.registry.rules import Role
+from deliberation.scope import can_access_admin
+from demo.registry import DEMO_PASSWORD, STAFF, roster_rows, seed_community
 
 pytestmark = pytest.mark.django_db
 

@@ -2,8 +2,6 @@
 
 import pytest
 
-from deliberation import demo
-from deliberation.demo_resolutions import seed_resolutions
 from deliberation.models import (
     FollowUp,
     PhotoStage,
@@ -12,6 +10,8 @@ from deliberation.models import (
     Resolution,
     ResolutionTransition,
 )
+from demo import registry as demo
+from demo.resolutions import seed_resolutions
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from deliberation.models import Party
-from deliberation.services.resolutions import (
+from deliberation.resolutions.services import (
     resolution_complete,
     resolution_create,
     resolution_reopen,

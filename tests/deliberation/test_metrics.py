@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from deliberation.metrics import (
+from deliberation.resolutions.metrics import (
     Period,
     ProposalFact,
     Rate,
@@ -176,7 +176,7 @@ def test_by_party_hand_computed():
 
 @pytest.mark.django_db
 def test_metrics_facts_selector_in_three_queries(django_assert_num_queries):
-    from deliberation.selectors import metrics_facts
+    from deliberation.resolutions.selectors import metrics_facts
     from tests.factories.resolutions import ResolutionFactory
 
     first = ResolutionFactory()

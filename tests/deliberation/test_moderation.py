@@ -8,8 +8,8 @@ from django.utils import timezone
 
 from deliberation.exceptions import NotPermitted
 from deliberation.models import Category, Party, Proposal, ProposalStatus
-from deliberation.selectors import ProposalFilters, proposal_list_public
-from deliberation.services import proposal_accept, proposal_publish
+from deliberation.proposals.selectors import ProposalFilters, proposal_list_public
+from deliberation.proposals.services import proposal_accept, proposal_publish
 from tests.factories.base import CommunityFactory
 from tests.factories.proposals import resident, staff, submitted
 

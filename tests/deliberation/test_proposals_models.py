@@ -6,18 +6,18 @@ from decimal import Decimal
 import pytest
 from django.db import IntegrityError, transaction
 
-from deliberation.display import mask_name, public_name
 from deliberation.exceptions import InvalidInput, NotPermitted
 from deliberation.models import Channel, Party, ProposalStatus, Second
-from deliberation.sanitize import clean_rich_text
-from deliberation.selectors import proposal_public_author
-from deliberation.services import (
+from deliberation.proposals.selectors import proposal_public_author
+from deliberation.proposals.services import (
     OptionInput,
     proposal_accept,
     proposal_second,
     proposal_submit,
 )
-from deliberation.triage import response_clock
+from deliberation.proposals.triage import response_clock
+from deliberation.registry.display import mask_name, public_name
+from deliberation.sanitize import clean_rich_text
 from tests.factories.base import BuildingFactory, CommunityFactory
 from tests.factories.proposals import published, resident, staff, submitted, upload
 

@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from deliberation.models import Channel, Party, Proposal, ProposalStatus
-from deliberation.services import OptionInput, proposal_publish, proposal_submit
+from deliberation.proposals.services import OptionInput, proposal_publish, proposal_submit
 from tests.factories.base import BuildingFactory, CommunityFactory, OwnershipFactory, UnitFactory
 from tests.factories.proposals import (
     ProposalFactory,
@@ -143,7 +143,7 @@ def test_detail_shows_photos_and_the_public_timeline(client):
     community = CommunityFactory()
     proposal = submitted(community, title="垃圾桶满溢", photos=[upload("a.jpg")])
     committee = staff(community, organisation="民主村社区居委会")
-    from deliberation.services import proposal_accept
+    from deliberation.proposals.services import proposal_accept
 
     proposal_accept(
         proposal=proposal,

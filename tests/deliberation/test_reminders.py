@@ -9,9 +9,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from deliberation.models import Party, ReminderKind, ReminderLog, ResolutionStatus
-from deliberation.reminders import send_reminders
-from deliberation.selectors import proposals_unanswered_overdue, resolutions_overdue
-from deliberation.tasks import send_reminders_task
+from deliberation.proposals.selectors import proposals_unanswered_overdue
+from deliberation.resolutions.reminders import send_reminders
+from deliberation.resolutions.selectors import resolutions_overdue
+from deliberation.resolutions.tasks import send_reminders_task
 from tests.factories.base import CommunityFactory, MemberFactory, UserFactory
 from tests.factories.resolutions import DecidedProposalFactory, ResolutionFactory
 
@@ -105,7 +106,7 @@ def test_log_unique_constraint_is_the_guard(scene):
 
 
 def test_failed_send_leaves_no_record_and_is_retried(scene, monkeypatch):
-    import deliberation.reminders as reminders
+    import deliberation.resolutions.reminders as reminders
 
     def broken(*args, **kwargs):
         raise ConnectionError("smtp down")

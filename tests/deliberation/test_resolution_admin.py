@@ -12,8 +12,8 @@ from django.utils import timezone
 from PIL import Image
 
 from deliberation.models import Party, ProposalStatus, Rating, ResolutionStatus
-from deliberation.rules import Role
-from deliberation.services.resolutions import resolution_complete, resolution_create
+from deliberation.registry.rules import Role
+from deliberation.resolutions.services import resolution_complete, resolution_create
 from tests.factories.base import CommunityFactory
 from tests.factories.resolutions import DecidedProposalFactory, resident, staff_member
 

@@ -8,7 +8,7 @@ from django.utils import timezone
 from PIL import Image
 
 from deliberation.models import Party, ProgressUpdate
-from deliberation.services.resolutions import resolution_create
+from deliberation.resolutions.services import resolution_create
 from tests.factories.base import CommunityFactory
 from tests.factories.resolutions import DecidedProposalFactory, resident, staff_member
 

@@ -18,7 +18,7 @@ from deliberation.models import (
     Resolution,
     ResolutionStatus,
 )
-from deliberation.services.resolutions import (
+from deliberation.resolutions.services import (
     PhotoInput,
     progress_post,
     rating_submit,
@@ -271,7 +271,7 @@ def test_timeline_links_meeting_minutes_and_poll(client, completed):
 
 
 def test_followup_ratings_are_marked_on_the_page(client, completed):
-    from deliberation.services.resolutions import followup_record
+    from deliberation.resolutions.services import followup_record
 
     followup_record(
         resolution=completed,

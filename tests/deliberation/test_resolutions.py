@@ -21,12 +21,7 @@ from deliberation.models import (
     ResolutionStatus,
     ResolutionTransition,
 )
-from deliberation.resolution_transitions import (
-    TRANSITIONS,
-    check_resolution_transition,
-    should_reopen,
-)
-from deliberation.services.resolutions import (
+from deliberation.resolutions.services import (
     PhotoInput,
     RatingRefused,
     followup_record,
@@ -35,6 +30,11 @@ from deliberation.services.resolutions import (
     resolution_complete,
     resolution_create,
     resolution_reopen,
+)
+from deliberation.resolutions.transitions import (
+    TRANSITIONS,
+    check_resolution_transition,
+    should_reopen,
 )
 from tests.factories.base import CommunityFactory, UserFactory
 from tests.factories.resolutions import DecidedProposalFactory, resident, staff_member

@@ -6,19 +6,21 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from deliberation.models import Party, Unit
-from deliberation.rules import (
+from deliberation.proposals.rules import can_triage_proposals
+from deliberation.registry.rules import (
     OPTIONAL_PERMISSIONS,
     ROLE_PERMISSIONS,
     Role,
-    can_access_admin,
     can_import_roster,
-    can_triage_proposals,
+    role_permissions,
+)
+from deliberation.registry.services import roles_ensure, staff_member_set
+from deliberation.scope import (
+    can_access_admin,
     can_view_unpublished,
     member_communities,
-    role_permissions,
     staff_communities,
 )
-from deliberation.services.registry import roles_ensure, staff_member_set
 from tests.factories.base import CommunityFactory, MemberFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -54,9 +56,11 @@ def test_groups_hold_exactly_their_permissions_and_ensuring_twice_changes_nothin
 
 
 def test_other_apps_can_grant_their_permissions_to_a_role(monkeypatch):
-    from deliberation import rules
+    from deliberation.registry import rules as registry_rules
 
-    monkeypatch.setitem(rules.EXTRA_ROLE_PERMISSIONS, Role.FACILITATOR, {"auth.view_group"})
+    monkeypatch.setitem(
+        registry_rules.EXTRA_ROLE_PERMISSIONS, Role.FACILITATOR, {"auth.view_group"}
+    )
     groups = roles_ensure()
     assert "auth.view_group" in perms_of(groups[Role.FACILITATOR])
     assert "auth.view_group" not in perms_of(groups[Role.PROPERTY])

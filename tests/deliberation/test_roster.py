@@ -8,8 +8,8 @@ from django.core.management import CommandError, call_command
 from openpyxl import Workbook
 
 from deliberation.models import AreaSource, Building, Member, Ownership, Party, Unit, User
-from deliberation.roster import RosterInvalid, floor_from_unit_number, parse_roster
-from deliberation.services.registry import roster_import
+from deliberation.registry.roster import RosterInvalid, floor_from_unit_number, parse_roster
+from deliberation.registry.services import roster_import
 from tests.factories.base import CommunityFactory, MemberFactory, UserFactory
 
 HEADER = ["building", "unit", "area_m2", "owner_name", "phone", "area_source", "unsold"]

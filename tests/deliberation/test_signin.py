@@ -6,9 +6,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from deliberation.accounts.senders import CodeSendFailed, ConsoleSender
+from deliberation.accounts.services import SignInRefused, signin_code_request, signin_code_verify
 from deliberation.models import SignInCode, User
-from deliberation.otp import CodeSendFailed, ConsoleSender
-from deliberation.services.auth import SignInRefused, signin_code_request, signin_code_verify
 from tests.factories.base import UserFactory
 
 PHONE = "13912345678"
@@ -249,9 +249,9 @@ def test_sender_is_pluggable_and_failures_are_reported(settings):
 
 
 def test_http_sms_sender_posts_to_the_gateway(settings, monkeypatch):
-    from deliberation import otp
+    from deliberation.accounts import senders as otp
 
-    settings.SIFANG_OTP_SENDER = "deliberation.otp.HttpSmsSender"
+    settings.SIFANG_OTP_SENDER = "deliberation.accounts.senders.HttpSmsSender"
     settings.SIFANG_SMS_URL = "https://sms.example.test/send"
     settings.SIFANG_SMS_TOKEN = "t0ken"
     posted = {}

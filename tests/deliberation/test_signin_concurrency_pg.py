@@ -7,9 +7,9 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from deliberation.accounts.senders import ConsoleSender
+from deliberation.accounts.services import SignInRefused, signin_code_request, signin_code_verify
 from deliberation.models import SignInCode
-from deliberation.otp import ConsoleSender
-from deliberation.services.auth import SignInRefused, signin_code_request, signin_code_verify
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),

@@ -4,8 +4,8 @@ import pytest
 
 from deliberation.exceptions import TransitionNotAllowed
 from deliberation.models import Category, Party, ProposalStatus, ProposalTransition
-from deliberation.services import proposal_transition
-from deliberation.transitions import TRANSITIONS, check_transition
+from deliberation.proposals.services import proposal_transition
+from deliberation.proposals.transitions import TRANSITIONS, check_transition
 from tests.factories.proposals import staff, submitted
 
 S = ProposalStatus

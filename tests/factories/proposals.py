@@ -19,7 +19,7 @@ from deliberation.models import (
     ProposalOption,
     ProposalStatus,
 )
-from deliberation.services import proposal_publish, proposal_submit
+from deliberation.proposals.services import proposal_publish, proposal_submit
 from tests.factories.base import CommunityFactory, MemberFactory, UserFactory
 
 TRIAGE_GROUP = "测试-社区工作人员"

@@ -3,10 +3,10 @@
 import pytest
 from django.utils import translation
 
-from cms.proposal_forms import ProposalForm
+from cms.forms.proposals import ProposalForm
+from cms.forms.resolutions import CompleteForm, ProgressForm
 from deliberation.i18n import interpolate_lazy
 from deliberation.photos import MAX_PHOTOS
-from deliberation.resolution_forms import CompleteForm, ProgressForm
 
 CASES = [
     (

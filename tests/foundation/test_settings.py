@@ -64,7 +64,7 @@ def test_check_deploy_is_clean_with_production_values() -> None:
         "ALLOWED_HOSTS": "sifang.example.org",
         "SITE_URL": "https://sifang.example.org",
         "DEBUG": "0",
-        "SIFANG_OTP_SENDER": "deliberation.otp.HttpSmsSender",
+        "SIFANG_OTP_SENDER": "deliberation.accounts.senders.HttpSmsSender",
     }
     full_env = {k: v for k, v in os.environ.items() if k not in ISOLATED_VARIABLES}
     full_env.update(env)
@@ -85,7 +85,7 @@ def test_worker_settings_are_production_without_the_web_server() -> None:
         {
             "DJANGO_SETTINGS_MODULE": "config.settings.worker",
             "SECRET_KEY": "k3Yq9vXw2LmN8pRt5sUv7wXy0zA1bC4dE6fG8hJ0kL2mN4pQ6rS8tU0vW2xY4z",
-            "SIFANG_OTP_SENDER": "deliberation.otp.HttpSmsSender",
+            "SIFANG_OTP_SENDER": "deliberation.accounts.senders.HttpSmsSender",
         },
         "import django; django.setup(); from django.conf import settings as s;"
         "print('daphne' in s.INSTALLED_APPS, s.DEBUG, s.TASKS['default']['BACKEND'])",

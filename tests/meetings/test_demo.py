@@ -2,8 +2,9 @@
 
 import pytest
 
-from deliberation import demo as deliberation_demo
-from meetings import demo, selectors
+from demo import meetings as demo
+from demo import registry as deliberation_demo
+from meetings import selectors
 from meetings.models import AgendaItem, Meeting, MeetingStatus
 
 pytestmark = pytest.mark.django_db

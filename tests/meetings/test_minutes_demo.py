@@ -3,7 +3,7 @@
 import pytest
 from django.core.management import call_command
 
-from meetings.minutes.demo import PAST_TITLE
+from demo.documents import PAST_TITLE
 from meetings.models import Meeting, MeetingStatus, MinutesRecord, Notice, RenderStatus
 from tests.meetings.pdf_helpers import (
     pdf_text,

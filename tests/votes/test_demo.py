@@ -4,8 +4,8 @@ import pytest
 from django.urls import reverse
 from django.utils.html import escape
 
-from deliberation import demo as deliberation_demo
-from votes import demo as votes_demo
+from demo import polls as votes_demo
+from demo import registry as deliberation_demo
 from votes.models import Ballot, Kind, Poll, PollStatus
 from votes.selectors import poll_chain_problem
 

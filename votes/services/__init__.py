@@ -1,6 +1,6 @@
 """Every write of the votes app. See ``polls`` (lifecycle) and ``casting`` (ballots)."""
 
-from .casting import (
+from votes.services.casting import (
     CastOutcome,
     CastReceipt,
     CastRequest,
@@ -9,7 +9,7 @@ from .casting import (
     normalise_choice,
     proxy_register,
 )
-from .polls import (
+from votes.services.polls import (
     DueClosing,
     poll_close,
     poll_close_if_due,

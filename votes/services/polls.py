@@ -482,7 +482,7 @@ def _decide_proposal(
     from deliberation.exceptions import InvalidInput, TransitionNotAllowed
 
     try:
-        from deliberation.services import proposal_transition
+        from deliberation.proposals.services import proposal_transition
     except ImportError:  # pragma: no cover - the proposals helper owns it
         logger.error("deliberation.services.proposal_transition is missing")
         return
@@ -521,7 +521,7 @@ def _decide_proposal(
 def _create_resolution(
     poll: Poll, *, actor: User | None, winner: Option | None, options: dict[str, Any]
 ) -> None:
-    from deliberation.services.resolutions import resolution_create
+    from deliberation.resolutions.services import resolution_create
 
     proposal = poll.proposal
     community = poll.community

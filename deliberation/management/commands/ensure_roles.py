@@ -2,8 +2,8 @@
 
 from django.core.management.base import BaseCommand
 
-from deliberation.rules import role_permissions
-from deliberation.services.registry import roles_ensure
+from deliberation.registry.rules import role_permissions
+from deliberation.registry.services import roles_ensure
 
 
 class Command(BaseCommand):

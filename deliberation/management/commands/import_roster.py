@@ -5,8 +5,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from deliberation.models import Community
-from deliberation.roster import RosterInvalid
-from deliberation.services.registry import roster_import
+from deliberation.registry.roster import RosterInvalid
+from deliberation.registry.services import roster_import
 
 
 class Command(BaseCommand):

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from deliberation.reminders import send_reminders
+from deliberation.resolutions.reminders import send_reminders
 
 
 class Command(BaseCommand):
@@ -17,7 +17,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, enqueue: bool = False, **options):
         if enqueue:
-            from deliberation.tasks import send_reminders_task
+            from deliberation.resolutions.tasks import send_reminders_task
 
             result = send_reminders_task.enqueue()
             self.stdout.write(f"queued {result.id}")

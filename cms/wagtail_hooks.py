@@ -1,0 +1,7 @@
+"""Wagtail admin integration (autoloaded by Wagtail): every snippet, viewset, admin URL and menu
+item of Sifang. Each area lives in its own module of ``cms.admin``; its ``@hooks.register`` and
+``register_snippet`` calls run when the module is imported here."""
+
+from cms.admin import documents, meetings, polls, proposals, resolutions, roster, triage
+
+__all__ = ["documents", "meetings", "polls", "proposals", "resolutions", "roster", "triage"]
