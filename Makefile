@@ -6,19 +6,33 @@ PIP := $(VENV)/bin/pip
 PORT ?= 8000
 HOST ?= 127.0.0.1
 PYTEST_ARGS ?=
+# The lock files: exact versions of everything installed, generated from pyproject.toml by
+# `make lock`. base.txt is the runtime set, dev.txt the runtime set plus the dev extra.
+LOCK_BASE := requirements/base.txt
+LOCK_DEV := requirements/dev.txt
+# pip-compile runs from a venv of its own, so the project's venv holds only what the lock names.
+LOCK_VENV := $(VENV)/lock-tools
+LOCK_TOOLS := pip==26.3 pip-tools==7.6.2
+PIP_COMPILE := CUSTOM_COMPILE_COMMAND="make lock" $(LOCK_VENV)/bin/pip-compile --quiet \
+	--strip-extras --no-emit-index-url --no-emit-find-links --newline=lf $(LOCK_ARGS)
+MYPY_PATHS := config deliberation votes meetings cms demo
 
-.PHONY: demo test install install-dev system-deps translations messages lint format serve worker clean
+.PHONY: demo test install install-dev system-deps translations messages lint format lock serve worker clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 
-$(VENV)/.installed: pyproject.toml | $(PY)
-	$(PIP) install --quiet -e .
+# Install the lock first, then the project itself without resolving anything again, so nothing
+# newer than the lock comes in.
+$(VENV)/.installed: $(LOCK_BASE) pyproject.toml | $(PY)
+	$(PIP) install --quiet -r $(LOCK_BASE)
+	$(PIP) install --quiet --no-deps -e .
 	touch $@
 
-$(VENV)/.installed-dev: pyproject.toml | $(PY)
-	$(PIP) install --quiet -e ".[dev]"
+$(VENV)/.installed-dev: $(LOCK_DEV) pyproject.toml | $(PY)
+	$(PIP) install --quiet -r $(LOCK_DEV)
+	$(PIP) install --quiet --no-deps -e .
 	touch $@ $(VENV)/.installed
 
 install: $(VENV)/.installed
@@ -49,16 +63,27 @@ demo: install translations
 	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) config.asgi:application
 
 test: install-dev system-deps translations
-	$(PY) manage.py makemigrations --check --dry-run --settings=config.settings.test
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
+# The gates .ci/run passes before the suites: lint, format, migrations in step with the models,
+# types. Each fails the run on any finding.
 lint: install-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(PY) manage.py makemigrations --check --dry-run --settings=config.settings.test
+	$(VENV)/bin/mypy $(MYPY_PATHS)
 
 format: install-dev
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
+
+# Regenerate the lock files from pyproject.toml (needs the package index); commit the result.
+# `make lock LOCK_ARGS=--upgrade` moves every pin to the newest release the ranges allow.
+lock:
+	test -x $(LOCK_VENV)/bin/pip-compile || { $(PYTHON) -m venv $(LOCK_VENV) && \
+		$(LOCK_VENV)/bin/pip install --quiet $(LOCK_TOOLS); }
+	$(PIP_COMPILE) --output-file=$(LOCK_BASE) pyproject.toml
+	$(PIP_COMPILE) --extra=dev --constraint=$(LOCK_BASE) --output-file=$(LOCK_DEV) pyproject.toml
 
 worker: install
 	$(PY) manage.py db_worker

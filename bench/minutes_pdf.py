@@ -268,7 +268,7 @@ def child_seed(items: int, ballots_per_poll: int) -> None:
 
 def child_html(meeting_id: int, out: str) -> None:
     _django()
-    from meetings.minutes.services import minutes_html
+    from meetings.minutes.pdf import minutes_html
     from meetings.models import Meeting
 
     html = minutes_html(meeting=Meeting.objects.get(pk=meeting_id))
@@ -282,7 +282,7 @@ def child_project(meeting_id: int) -> None:
     from django.test.utils import CaptureQueriesContext
 
     from meetings.minutes.context import minutes_context
-    from meetings.minutes.services import minutes_render
+    from meetings.minutes.pdf import minutes_render
     from meetings.models import Meeting
 
     meeting = Meeting.objects.select_related("community").get(pk=meeting_id)

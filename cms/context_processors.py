@@ -1,8 +1,46 @@
+from collections.abc import Mapping
+from enum import Enum
+
 from django.http import HttpRequest
 
+from deliberation.models import Channel, Party, ProposalStatus, ResolutionStatus
+from meetings.models import MeetingStatus, RenderStatus
+from votes.counting import Verdict
+from votes.models import BallotChannel, Kind, Method, PollEventKind, PollStatus, Rule
+
 ELDER_COOKIE = "sifang_elder"
+
+# The enums templates compare against, by the name a template uses: a template writes
+# ``poll.status == PollStatus.OPEN``, never the stored string (tests/cms/test_no_status_strings.py).
+# Names that are ambiguous on their own carry their model's name (``Kind`` is ``PollKind``).
+TEMPLATE_ENUMS: dict[str, type[Enum]] = {
+    "Party": Party,
+    "ProposalStatus": ProposalStatus,
+    "ProposalChannel": Channel,
+    "ResolutionStatus": ResolutionStatus,
+    "MeetingStatus": MeetingStatus,
+    "PollStatus": PollStatus,
+    "PollKind": Kind,
+    "PollMethod": Method,
+    "PollRule": Rule,
+    "PollEventKind": PollEventKind,
+    "BallotChannel": BallotChannel,
+    "Verdict": Verdict,
+    "RenderStatus": RenderStatus,
+}
+
+# Each enum as its name -> member mapping: a template looks ``OPEN`` up in it, and a mapping,
+# unlike an enum class, is never called by the template engine.
+_TEMPLATE_CONTEXT: dict[str, Mapping[str, Enum]] = {
+    name: enum.__members__ for name, enum in TEMPLATE_ENUMS.items()
+}
 
 
 def elder_mode(request: HttpRequest) -> dict[str, bool]:
     """Expose the persisted 长辈版 / 大字 choice to every template."""
     return {"elder_mode": request.COOKIES.get(ELDER_COOKIE) == "1"}
+
+
+def enums(request: HttpRequest) -> dict[str, Mapping[str, Enum]]:
+    """Expose :data:`TEMPLATE_ENUMS` to every template rendered with a request."""
+    return _TEMPLATE_CONTEXT

@@ -1,4 +1,7 @@
+from typing import Any
+
 from django.db import models
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from wagtail.fields import RichTextField
 from wagtail.models import Page
@@ -19,7 +22,7 @@ class HomePage(Page):
     class Meta:
         verbose_name = _("首页")
 
-    def get_context(self, request, *args, **kwargs):  # type: ignore[override]
+    def get_context(self, request: HttpRequest, *args: Any, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context(request, *args, **kwargs)
         context["communities"] = selectors.home_overview()
         return context

@@ -2,23 +2,23 @@
 
 from dataclasses import dataclass, field
 
-from deliberation.models import Community
+from deliberation.models import Community, Proposal, Resolution
 from deliberation.proposals import selectors as proposal_selectors
 from deliberation.resolutions import selectors as resolution_selectors
+from meetings import selectors as meeting_selectors
+from meetings.models import Meeting
 
 
 @dataclass
 class CommunityOverview:
     community: Community
-    open_proposals: list = field(default_factory=list)
-    upcoming_meetings: list = field(default_factory=list)
-    recent_resolutions: list = field(default_factory=list)
+    open_proposals: list[Proposal] = field(default_factory=list)
+    upcoming_meetings: list[Meeting] = field(default_factory=list)
+    recent_resolutions: list[Resolution] = field(default_factory=list)
 
 
 def home_overview(limit: int = 5) -> list[CommunityOverview]:
     """Each community with a few open proposals, upcoming meetings and recent resolutions."""
-    from meetings import selectors as meeting_selectors
-
     overviews = []
     for community in Community.objects.order_by("name"):
         overviews.append(

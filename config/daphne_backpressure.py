@@ -38,7 +38,7 @@ try:
     from twisted.internet.interfaces import IPushProducer
     from zope.interface import classImplements
 except ImportError:  # served by another ASGI server: nothing to bound here
-    WebSocketFactory = WebSocketProtocol = None  # type: ignore[assignment,misc]
+    WebSocketFactory = WebSocketProtocol = None
 
 
 class SendBudget:

@@ -54,6 +54,7 @@ def clean_photo(upload: IO[bytes], *, name: str = "photo") -> CleanPhoto:
     upload.seek(0)
     data = upload.read()
     not_image = _("“%(name)s”不是可识别的图片(支持 JPEG、PNG、WebP、GIF)。") % {"name": label}
+    image: Image.Image
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)

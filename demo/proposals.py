@@ -7,8 +7,9 @@ seeds move proposals on), only made public and accepted if it was not yet.
 
 import io
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
@@ -25,6 +26,7 @@ from deliberation.models import (
     ProposalStatus,
     ProposalTransition,
     SharingRule,
+    User,
 )
 from deliberation.proposals.services import (
     OptionInput,
@@ -56,12 +58,12 @@ class Spec:
     photo: bool = False
     options: list[OptionInput] = field(default_factory=list)
     # What happens after intake: a list of (action, kwargs) run through the services.
-    steps: list[tuple[str, dict]] = field(default_factory=list)
+    steps: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     publish: bool = True
     days_ago: int = 0
 
 
-ACCEPT = ("accept", {})
+ACCEPT: tuple[str, dict[str, Any]] = ("accept", {})
 
 MAIN = [
     Spec(
@@ -257,7 +259,7 @@ def _author(community: Community, key: str, residents: list[Member]) -> Member:
     return Member.objects.get(community=community, user__username=key)
 
 
-def _run_steps(spec: Spec, proposal: Proposal, community: Community, actor) -> None:  # type: ignore[no-untyped-def]
+def _run_steps(spec: Spec, proposal: Proposal, community: Community, actor: User) -> None:
     for action, kwargs in spec.steps:
         if action == "accept":
             proposal_accept(
@@ -285,7 +287,7 @@ def _default_party(spec: Spec) -> str:
     return Party.COMMITTEE
 
 
-def _backdate(proposal: Proposal, submitted_at, now) -> None:  # type: ignore[no-untyped-def]
+def _backdate(proposal: Proposal, submitted_at: datetime, now: datetime) -> None:
     """Spread a freshly seeded matter's history over the days since ``submitted_at``: intake,
     publication half a day later, then one step a day, never later than ``now``. Demo data
     only; real timestamps come from the services."""

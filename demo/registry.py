@@ -14,6 +14,7 @@ from deliberation.models import (
 )
 from deliberation.registry.rules import Role
 from deliberation.registry.services import roles_ensure, roster_import, staff_member_set
+from demo.proposals import seed_demo_proposals
 
 DEMO_SLUG = "minzhucun"
 DEMO_PASSWORD = "sifang-demo-2026"  # noqa: S105
@@ -39,7 +40,7 @@ GIVEN = [
 class StaffAccount:
     username: str
     display_name: str
-    party: str
+    party: Party
     organisation: str
     title: str
 
@@ -159,6 +160,4 @@ def seed_proposals(community: Community) -> list[Proposal]:
     """Demo proposals through the proposal services (see ``demo_proposals``): every channel,
     options with each sharing rule, published matters in every triage state. Returns the four
     main matters (parking, charging piles, wall, cables) in that order."""
-    from demo.proposals import seed_demo_proposals
-
     return seed_demo_proposals(community)

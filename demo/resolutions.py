@@ -53,7 +53,9 @@ class Spec:
     responded_after_days: float | None
     decided_days_ago: int
     deadline_days: int  # after the decision
-    progress: list[tuple[int, str, str]] = field(default_factory=list)  # percent, text, stage
+    progress: list[tuple[int, str, PhotoStage]] = field(
+        default_factory=list
+    )  # percent, text, stage
     completed_days_ago: int | None = None
     report: str = ""
     ratings: list[str] = field(default_factory=list)
@@ -153,7 +155,7 @@ SPECS = [
 ]
 
 
-def _photo(stage: str, index: int) -> io.BytesIO:
+def _photo(stage: PhotoStage, index: int) -> io.BytesIO:
     """A small generated JPEG: grey and cracked before, green and tidy after."""
     colours = {
         PhotoStage.BEFORE: ((120, 110, 100), (60, 50, 45)),
@@ -186,9 +188,9 @@ def _shift(resolution: Resolution, *, since: dt.datetime, delta: dt.timedelta) -
         for row in model.objects.filter(resolution=resolution, **{f"{name}__gte": since}):
             setattr(row, name, getattr(row, name) - delta)
             row.save(update_fields=[name])
-    for row in resolution.followups.filter(at__gte=since):
-        row.at -= delta
-        row.save(update_fields=["at"])
+    for followup in resolution.followups.filter(at__gte=since):
+        followup.at -= delta
+        followup.save(update_fields=["at"])
 
 
 @transaction.atomic

@@ -4,9 +4,10 @@ A burst of N ballots costs about N / ``BATCH_MAX`` transactions instead of N: wh
 is in the database the next one gathers, and each ballot is answered only after its batch
 committed (``services.meeting_ballots_cast`` keeps the chain order inside a batch).
 
-``busy()`` tells the tally broadcaster that acknowledgements are still owed in this process: a
-tally sent to a thousand sockets holds the event loop for about a second, so it waits for the
-acknowledgements first (``broadcast``), bounded so a long stream still gets its tallies.
+After each batch the polls that got ballots ask ``tallies`` for a tally, telling it to wait while
+``busy()``: acknowledgements still owed in this process go out first, since a tally sent to a
+thousand sockets holds the event loop for about a second (bounded, so a long stream still gets
+its tallies).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 
 from channels.db import database_sync_to_async
 
-from meetings import broadcast, services
+from meetings import services, tallies
 
 logger = logging.getLogger(__name__)
 
@@ -67,21 +68,22 @@ class BallotBatcher:
             for meeting_id, poll_id in {
                 (c.meeting_id, c.poll_id) for c, o in zip(casts, outcomes, strict=True) if o.receipt
             }:
-                await broadcast.tally_request(meeting_id, poll_id)
+                await tallies.tally_request(meeting_id, poll_id, defer_while=busy)
             await asyncio.sleep(0)
 
 
-_batchers: dict[int, BallotBatcher] = {}
+# Keyed by the loop itself, not its id: a closed loop's id may be reused by the next one.
+_batchers: dict[asyncio.AbstractEventLoop, BallotBatcher] = {}
 
 
 def batcher() -> BallotBatcher:
+    """The batcher of the running event loop."""
     loop = asyncio.get_running_loop()
-    found = _batchers.get(id(loop))
-    if found is None or getattr(found, "_loop", None) is not loop:
+    found = _batchers.get(loop)
+    if found is None:
         found = BallotBatcher()
-        found._loop = loop  # type: ignore[attr-defined]
         _batchers.clear()  # one running loop per process (a test's loop replaces the last one)
-        _batchers[id(loop)] = found
+        _batchers[loop] = found
     return found
 
 
@@ -91,5 +93,5 @@ def busy() -> bool:
         loop = asyncio.get_running_loop()
     except RuntimeError:
         return False
-    found = _batchers.get(id(loop))
+    found = _batchers.get(loop)
     return found is not None and found.busy

@@ -13,6 +13,7 @@ from deliberation.models import User
 from meetings import protocol, rules, services
 from meetings.exceptions import MeetingRefused
 from meetings.models import Meeting
+from votes.exceptions import PollStateError, VoteRefused
 
 
 class CommandRefused(Exception):
@@ -24,8 +25,6 @@ class CommandRefused(Exception):
 
 def refusal_of(exc: Exception) -> CommandRefused:
     """Map a domain refusal to a protocol error code."""
-    from votes.exceptions import PollStateError, VoteRefused
-
     if isinstance(exc, CommandRefused):
         return exc
     if isinstance(exc, MeetingRefused):

@@ -38,7 +38,7 @@ CLOSE_SIGNED_OUT = 4401
 
 
 def _connection_role(meeting_id: int, user: Any, wanted: str | None) -> str | None:
-    meeting = Meeting.objects.filter(pk=meeting_id).first()
+    meeting = Meeting.objects.select_related("community").filter(pk=meeting_id).first()
     if meeting is None:
         return None
     role = rules.role_for(user, meeting)

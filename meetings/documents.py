@@ -111,8 +111,12 @@ class Notice(RenderedDocument):
             ),
             models.CheckConstraint(
                 condition=(
-                    models.Q(kind="vote_result", poll__isnull=False, resolution__isnull=True)
-                    | models.Q(kind="resolution", resolution__isnull=False, poll__isnull=True)
+                    models.Q(
+                        kind=NoticeKind.VOTE_RESULT, poll__isnull=False, resolution__isnull=True
+                    )
+                    | models.Q(
+                        kind=NoticeKind.RESOLUTION, resolution__isnull=False, poll__isnull=True
+                    )
                 ),
                 name="notice_subject_matches_kind",
             ),

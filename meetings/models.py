@@ -48,16 +48,6 @@ class Meeting(models.Model):
     def __str__(self) -> str:
         return self.title
 
-    @property
-    def speech_seconds(self) -> int:
-        """Per-speech time limit, from the community's rules of procedure."""
-        return self.community.speech_seconds
-
-    @property
-    def speeches_per_item(self) -> int:
-        """How many times one person may speak on one agenda item."""
-        return self.community.speeches_per_item
-
 
 class AgendaItem(models.Model):
     meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="items")
@@ -118,12 +108,12 @@ class SpeakerRequest(models.Model):
             # One person on the floor per item, and one open request per person per item.
             models.UniqueConstraint(
                 fields=["item"],
-                condition=models.Q(status="speaking"),
+                condition=models.Q(status=SpeakerStatus.SPEAKING),
                 name="speaker_one_speaking_per_item",
             ),
             models.UniqueConstraint(
                 fields=["item", "member"],
-                condition=models.Q(status="waiting"),
+                condition=models.Q(status=SpeakerStatus.WAITING),
                 name="speaker_one_waiting_per_member",
             ),
         ]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from fractions import Fraction
 
 
@@ -37,8 +37,6 @@ def may_request_speech(*, spoken: int, limit: int) -> bool:
 
 
 def speech_ends_at(started_at: datetime, seconds: int) -> datetime:
-    from datetime import timedelta
-
     return started_at + timedelta(seconds=seconds)
 
 

@@ -59,6 +59,7 @@ class ProtocolError(Exception):
 class _Message(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     ref: Ref = None
+    type: str  # each message narrows it to its one ``Literal``
 
 
 class BallotCast(_Message):
@@ -139,15 +140,6 @@ MESSAGES: dict[str, type[_Message]] = {
     "attendance.mark": AttendanceMark,
     "meeting.close": MeetingClose,
 }
-FACILITATOR_ONLY = {
-    "agenda.goto",
-    "poll.open",
-    "poll.close",
-    "speaker.next",
-    "note.add",
-    "attendance.mark",
-    "meeting.close",
-}
 
 
 def _ref_of(data: Any) -> Any:
@@ -198,7 +190,6 @@ def error_frame(code: str, message: str = "", ref: Any = None) -> dict[str, Any]
 # --- the client's reducer (live.js does the same) ---------------------------------------
 
 SECTIONS = ("meeting", "agenda", "poll", "tally", "speakers", "attendance")
-PER_CONNECTION = ("role", "can", "you", "server_time", "type", "seqs")
 
 
 def apply_frame(state: dict[str, Any] | None, frame: dict[str, Any]) -> dict[str, Any]:

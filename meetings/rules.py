@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from deliberation import scope
 from deliberation.models import Member
 from meetings.models import Meeting
 
@@ -20,9 +21,10 @@ def is_facilitator(user: Any, meeting: Meeting) -> bool:
 
 
 def member_of(user: Any, meeting: Meeting) -> Member | None:
+    """The user's standing in the meeting's community, read afresh (connections outlive it)."""
     if not getattr(user, "is_authenticated", False):
-        return None
-    return Member.objects.filter(community_id=meeting.community_id, user=user).first()
+        return None  # consumers may hold no user at all
+    return scope.member_of(user, meeting.community, fresh=True)
 
 
 def is_participant(user: Any, meeting: Meeting) -> bool:

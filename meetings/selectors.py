@@ -16,6 +16,7 @@ from collections.abc import Callable
 from fractions import Fraction
 from typing import Any
 
+from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
@@ -32,8 +33,11 @@ from meetings.models import (
     SpeakerRequest,
     SpeakerStatus,
 )
+from votes.counting import Verdict
 from votes.electorate import electorate_index
-from votes.models import Poll, PollStatus
+from votes.models import Ballot, Poll, PollStatus, Secrecy
+from votes.selectors import has_participated
+from votes.tally import poll_tally
 
 PARTIES = [p.value for p in Party]
 
@@ -63,6 +67,24 @@ def meeting_list(*, community: Community, limit: int = 50) -> list[Meeting]:
         Meeting.objects.filter(community=community)
         .select_related("facilitator")
         .order_by("-starts_at")[:limit]
+    )
+
+
+def meeting_get(*, community: Community, pk: int) -> Meeting | None:
+    """The meeting with what its pages show (community, facilitator, current poll), or ``None``."""
+    return (
+        Meeting.objects.select_related("community", "facilitator", "current_item__poll")
+        .filter(community=community, pk=pk)
+        .first()
+    )
+
+
+def agenda_items_for_proposal(*, proposal_id: int, limit: int = 10) -> list[AgendaItem]:
+    """The agenda items that took up a proposal, with their meeting, earliest meeting first."""
+    return list(
+        AgendaItem.objects.filter(proposal_id=proposal_id)
+        .select_related("meeting")
+        .order_by("meeting__starts_at")[:limit]
     )
 
 
@@ -96,10 +118,8 @@ def section_meeting(meeting: Meeting) -> dict[str, Any]:
 
 def section_agenda(meeting: Meeting) -> dict[str, Any]:
     items = list(meeting.items.select_related("proposal", "poll"))
-    notes = Counter()
     item_notes: dict[int, list[dict[str, Any]]] = {i.pk: [] for i in items}
     for note in Note.objects.filter(item__meeting=meeting).select_related("author"):
-        notes[note.item_id] += 1
         item_notes[note.item_id].append(
             {"id": note.pk, "text": note.text, "author": str(note.author), "at": _iso(note.at)}
         )
@@ -124,7 +144,7 @@ def section_agenda(meeting: Meeting) -> dict[str, Any]:
                 "title": item.title,
                 "proposal": item.proposal_id,
                 "poll": item.poll_id,
-                "poll_status": item.poll.status if item.poll_id else None,
+                "poll_status": item.poll.status if item.poll is not None else None,
                 "notes": item_notes[item.pk],
                 "positions": item_positions[item.pk],
             }
@@ -159,7 +179,7 @@ def poll_summary(poll: Poll) -> dict[str, Any]:
         "kind": poll.kind,
         "status": poll.status,
         "status_label": str(poll.get_status_display()),
-        "secret": poll.secrecy == "secret",
+        "secret": poll.secrecy == Secrecy.SECRET,
         "show_running_tally": poll.show_running_tally,
         "options": [{"id": o.pk, "label": o.label} for o in poll.options.all()],
         "result": poll.result if poll.status in (PollStatus.CLOSED, PollStatus.FINAL) else None,
@@ -170,14 +190,11 @@ def poll_summary(poll: Poll) -> dict[str, Any]:
 
 
 def _tally_counts(poll: Poll) -> dict[str, Any]:
-    """The running count through ``votes.services.poll_tally``, plus the turnout.
+    """The running count through ``votes.tally.poll_tally``, plus the turnout.
 
     A live screen must keep showing the turnout even if counting fails, so a counting error is
     logged and the counts are left out rather than breaking the broadcast.
     """
-    from votes.models import Ballot
-    from votes.services import poll_tally
-
     ballots = Ballot.objects.filter(poll_id=poll.pk).count()
     try:
         counts = poll_tally(poll)
@@ -188,10 +205,10 @@ def _tally_counts(poll: Poll) -> dict[str, Any]:
 
 
 VERDICT_LABELS = {
-    "passed": _("通过"),
-    "failed": _("未通过"),
-    "no_verdict": _("未达参与表决要求，无表决结论"),
-    "undecided": _("未决(票数相同)"),
+    Verdict.PASSED: _("通过"),
+    Verdict.FAILED: _("未通过"),
+    Verdict.NO_VERDICT: _("未达参与表决要求，无表决结论"),
+    Verdict.UNDECIDED: _("未决(票数相同)"),
 }
 
 
@@ -207,21 +224,27 @@ def _option_rows(counts: dict[str, Any]) -> list[dict[str, Any]]:
 def tally_bars(poll: Poll, counts: dict[str, Any]) -> list[dict[str, Any]]:
     """One bar per option: the count (headcount, i.e. persons or owners) and its percent of
     the participating ballots, for the projector and the console."""
-    by_id = {}
+    by_id: dict[int, dict[str, Any]] = {}
     for row in _option_rows(counts):
         try:
-            by_id[int(row.get("id"))] = row
-        except (TypeError, ValueError):
+            by_id[int(row["id"])] = row
+        except (KeyError, TypeError, ValueError):
             continue
-    bars = []
+    options = []
     for option in poll.options.all():
         row = by_id.get(option.pk, {})
         value = row.get("headcount", row.get("ballots", row.get("count", 0))) or 0
-        bars.append({"id": option.pk, "label": option.label, "count": int(value)})
-    total = sum(b["count"] for b in bars)
-    for bar in bars:
-        bar["percent"] = round(100 * bar["count"] / total) if total else 0
-    return bars
+        options.append((option, int(value)))
+    total = sum(count for _option, count in options)
+    return [
+        {
+            "id": option.pk,
+            "label": option.label,
+            "count": count,
+            "percent": round(100 * count / total) if total else 0,
+        }
+        for option, count in options
+    ]
 
 
 def verdict_of(counts: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -271,11 +294,6 @@ def section_tally_pair(meeting: Meeting) -> tuple[dict[str, Any] | None, dict[st
     return tally_sections(poll)
 
 
-def section_tally(meeting: Meeting, *, staff: bool) -> dict[str, Any] | None:
-    public, full = section_tally_pair(meeting)
-    return full if staff else public
-
-
 def section_speakers(meeting: Meeting) -> dict[str, Any]:
     item = meeting.current_item
     community = meeting.community
@@ -318,7 +336,8 @@ def section_speakers(meeting: Meeting) -> dict[str, Any]:
     base["queue"] = [entry(waiting[e.request_id]) for e in order]
     for r in requests:
         if r.status == SpeakerStatus.SPEAKING:
-            ends = procedure.speech_ends_at(r.started_at, community.speech_seconds)
+            started = r.started_at
+            ends = procedure.speech_ends_at(started, community.speech_seconds) if started else None
             base["current"] = {**entry(r), "started_at": _iso(r.started_at), "ends_at": _iso(ends)}
         elif r.status == SpeakerStatus.DONE:
             base["done"].append(
@@ -332,16 +351,10 @@ def expected_members(meeting: Meeting) -> list[Member]:
     invited = Attendance.objects.filter(meeting=meeting).values("member_id")
     return list(
         Member.objects.filter(community_id=meeting.community_id)
-        .filter(models_q_council_or_in(invited))
+        .filter(Q(is_council_member=True) | Q(pk__in=invited))
         .select_related("user")
         .order_by("party", "pk")
     )
-
-
-def models_q_council_or_in(invited: Any) -> Any:
-    from django.db.models import Q
-
-    return Q(is_council_member=True) | Q(pk__in=invited)
 
 
 def section_attendance(meeting: Meeting, *, members: bool = False) -> dict[str, Any]:
@@ -353,7 +366,9 @@ def section_attendance(meeting: Meeting, *, members: bool = False) -> dict[str, 
         Attendance.objects.filter(meeting=meeting, present=True).values_list("member_id", flat=True)
     )
     labels = party_labels()
-    by_party = {p: {"label": labels[p], "present": 0, "expected": 0} for p in PARTIES}
+    by_party: dict[str, dict[str, Any]] = {
+        p: {"label": labels[p], "present": 0, "expected": 0} for p in PARTIES
+    }
     for m in expected:
         by_party[m.party]["expected"] += 1
         if m.pk in present_ids:
@@ -384,9 +399,6 @@ def section_attendance(meeting: Meeting, *, members: bool = False) -> dict[str, 
             for m in expected
         ]
     return section
-
-
-SECTIONS = ("meeting", "agenda", "poll", "tally", "speakers", "attendance")
 
 
 def meeting_sections(meeting: Meeting, *, staff: bool) -> dict[str, Any]:
@@ -462,8 +474,6 @@ def _you(meeting: Meeting, user: Any) -> dict[str, Any]:
         return you
     poll = current_poll(meeting)
     if poll is not None and poll.status != PollStatus.DRAFT:
-        from votes.selectors import has_participated
-
         keys = list(electorate_index(poll).user_keys.get(user.pk, ()))
         you["voted"] = has_participated(poll, keys)
     you["checked_in"] = Attendance.objects.filter(
@@ -503,7 +513,3 @@ def meeting_state(meeting: Meeting, user: Any, *, role: str | None = None) -> di
     state["you"] = _you(meeting, user)
     state["server_time"] = timezone.now().isoformat()
     return state
-
-
-def agenda_item_for_poll(poll: Poll) -> AgendaItem | None:
-    return AgendaItem.objects.filter(poll=poll).select_related("meeting").first()

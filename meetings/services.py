@@ -21,8 +21,9 @@ from deliberation.exceptions import TransitionNotAllowed
 from deliberation.models import Community, Member, Party, Proposal, ProposalStatus, User
 from deliberation.proposals.services import proposal_transition
 from meetings import procedure, rules, selectors
-from meetings.broadcast import broadcast_on_commit, tally_request_on_commit
+from meetings.broadcast import broadcast_on_commit
 from meetings.exceptions import MeetingRefused
+from meetings.minutes.services import minutes_enqueue
 from meetings.models import (
     AgendaItem,
     Attendance,
@@ -34,7 +35,10 @@ from meetings.models import (
     SpeakerStatus,
     Stance,
 )
+from meetings.tallies import tally_request_on_commit
+from votes.exceptions import REFUSAL_MESSAGES, VoteRefused
 from votes.models import Electorate, Poll, PollStatus
+from votes.services import CastRequest, ballots_cast_batch, poll_close, poll_open
 
 NOTE_MAX_CHARS = 2000
 STATEMENT_MAX_CHARS = 2000
@@ -126,7 +130,9 @@ def _member_of(meeting: Meeting, user: Any) -> Member:
 def _proposal_to_scheduled(proposal: Proposal, actor: User, meeting: Meeting) -> None:
     note = f"{meeting.title} {timezone.localtime(meeting.starts_at):%Y-%m-%d %H:%M}"
     try:
-        proposal_transition(proposal=proposal, to_status="scheduled", actor=actor, note=note)
+        proposal_transition(
+            proposal=proposal, to_status=ProposalStatus.SCHEDULED, actor=actor, note=note
+        )
     except TransitionNotAllowed as exc:
         raise MeetingRefused("bad_request", exc.message) from exc
 
@@ -228,21 +234,6 @@ def agenda_item_add(
     return item
 
 
-@transaction.atomic
-def agenda_item_set_poll(*, item: AgendaItem, poll: Poll | None, actor: User) -> AgendaItem:
-    """Attach (or detach) the poll an agenda item carries."""
-    meeting = _locked(item.meeting_id)
-    _require_facilitator(actor, meeting)
-    if poll is not None and poll.community_id != meeting.community_id:
-        raise MeetingRefused("bad_request")
-    item = _item_of(meeting, item)
-    item.poll = poll
-    item.save(update_fields=["poll"])
-    _bump(meeting)
-    _emit(meeting.pk, "agenda", ["agenda", "poll", "tally"])
-    return item
-
-
 # --- the meeting's life ------------------------------------------------------------------
 
 
@@ -270,8 +261,6 @@ def meeting_close(*, meeting: Meeting, actor: User) -> Meeting:
     meeting = _locked(meeting)
     _require_facilitator(actor, meeting)
     _require_live(meeting)
-    from votes.services import poll_close
-
     for poll in Poll.objects.filter(agenda_items__meeting=meeting, status=PollStatus.OPEN):
         poll_close(poll=poll, actor=actor)
     now = timezone.now()
@@ -286,15 +275,8 @@ def meeting_close(*, meeting: Meeting, actor: User) -> Meeting:
     meeting.save(update_fields=["status", "closed_at"])
     _bump(meeting)
     _emit(meeting.pk, "meeting.closed", ["meeting", "agenda", "poll", "tally", "speakers"])
-    _after_close(meeting)
+    minutes_enqueue(meeting=meeting)  # rendered by a background task after commit
     return meeting
-
-
-def _after_close(meeting: Meeting) -> None:
-    """Ask for the minutes (rendered by a background task after commit)."""
-    from meetings.minutes.services import minutes_enqueue
-
-    minutes_enqueue(meeting=meeting)
 
 
 @transaction.atomic
@@ -328,12 +310,12 @@ def attendance_mark(
     if meeting.status == MeetingStatus.CLOSED:
         raise MeetingRefused("bad_state")
     member_pk = member if isinstance(member, int) else member.pk
-    member = Member.objects.filter(pk=member_pk, community_id=meeting.community_id).first()
-    if member is None:
+    found = Member.objects.filter(pk=member_pk, community_id=meeting.community_id).first()
+    if found is None:
         raise MeetingRefused("not_found")
     attendance, _created = Attendance.objects.update_or_create(
         meeting=meeting,
-        member=member,
+        member=found,
         defaults={"present": present, "self_checked_in": False, "marked_by": actor},
     )
     _bump(meeting)
@@ -364,19 +346,6 @@ def attendance_checkin(*, meeting: Meeting, user: User, code: str) -> Attendance
     _bump(meeting)
     _emit(meeting.pk, "attendance", ["attendance"])
     return attendance
-
-
-def meeting_quorum(meeting: Meeting) -> procedure.Quorum:
-    """The quorum as it stands (read-only helper for views and minutes)."""
-    q = selectors.section_attendance(meeting)["quorum"]
-    return procedure.Quorum(
-        expected=q["expected"],
-        present=q["present"],
-        required=q["required"],
-        met=q["met"],
-        parties_present=tuple(q["parties_present"]),
-        all_parties=q["all_parties"],
-    )
 
 
 # --- speakers ----------------------------------------------------------------------------
@@ -541,8 +510,6 @@ def present_user_ids(meeting: Meeting) -> list[int]:
 def meeting_poll_open(*, meeting: Meeting, poll: Poll | int, actor: User) -> Poll:
     """Open a poll on this meeting's agenda. For an ``attendees`` poll, those checked in now
     are its electorate. Voting refusals come back as ``votes.exceptions`` errors."""
-    from votes.services import poll_open
-
     meeting = _locked(meeting)
     _require_facilitator(actor, meeting)
     _require_live(meeting)
@@ -561,8 +528,6 @@ def meeting_poll_open(*, meeting: Meeting, poll: Poll | int, actor: User) -> Pol
 @transaction.atomic
 def meeting_poll_close(*, meeting: Meeting, poll: Poll | int, actor: User) -> Poll:
     """Close a poll on this meeting's agenda; the frame carries its stored result."""
-    from votes.services import poll_close
-
     meeting = _locked(meeting)
     _require_facilitator(actor, meeting)
     _require_live(meeting)
@@ -595,8 +560,6 @@ def meeting_ballots_cast(casts: Sequence[MeetingCast]) -> list[MeetingCastOutcom
     the votes service commits small batches and keeps the chain order). Each outcome comes back
     only after its ballot committed; a poll that is not on a live meeting's agenda is refused
     without touching votes. Tally broadcasts are requested after commit, coalesced per poll."""
-    from votes.services import CastRequest, ballots_cast_batch
-
     pairs = {(c.meeting_id, c.poll_id) for c in casts}
     valid = set(
         AgendaItem.objects.filter(
@@ -631,20 +594,12 @@ def meeting_ballot_cast(
 ) -> str:
     """One ballot from a plain form (no websocket). Returns the receipt; raises
     ``MeetingRefused`` or ``votes.exceptions.VoteRefused``."""
-    from votes.exceptions import VoteRefused
-
     poll_id = poll if isinstance(poll, int) else poll.pk
     [outcome] = meeting_ballots_cast([MeetingCast(meeting.pk, poll_id, user.pk, choice)])
     if outcome.receipt is None:
         code = outcome.code or "bad_request"
         if code == "not_found":
             raise MeetingRefused("not_found")
-        raise VoteRefused(code if code in _vote_codes() else "bad_request", outcome.message)
+        raise VoteRefused(code if code in REFUSAL_MESSAGES else "bad_request", outcome.message)
     tally_request_on_commit(meeting.pk, poll_id)
     return outcome.receipt
-
-
-def _vote_codes() -> set[str]:
-    from votes.exceptions import REFUSAL_MESSAGES
-
-    return set(REFUSAL_MESSAGES)

@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from deliberation.models import Community, Member, Ownership, Party, Unit
+from votes.counting import owner_voters_frozen
 from votes.models import Electorate, Poll
 
 UserIds = Iterable[int] | Callable[[], Iterable[int]] | None
@@ -55,8 +56,6 @@ def _person_voters(members: Iterable[Member]) -> list[dict[str, Any]]:
 
 def owner_voters(community: Community) -> list[dict[str, Any]]:
     """Owner voters of a community per SPC arts. 8–9, grouped by ``votes.counting``."""
-    from votes import counting
-
     units = list(
         Unit.objects.filter(building__community=community)
         .select_related("building")
@@ -67,7 +66,7 @@ def owner_voters(community: Community) -> list[dict[str, Any]]:
         unit__building__community=community
     ).values_list("unit_id", "member__user_id"):
         owners.setdefault(unit_id, []).append(user_id)
-    return counting.owner_voters_frozen(units=units, owners=owners)
+    return owner_voters_frozen(units=units, owners=owners)
 
 
 def build_electorate(*, poll: Poll, eligible_user_ids: UserIds = None) -> list[dict[str, Any]]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from deliberation.models import Community, Party
 from deliberation.scope import AnyUser, is_community_staff, member_of
 from votes.models import Poll, PollStatus
-from votes.selectors import voter_keys_for_user
 
 
 def can_manage_polls(user: AnyUser, community: Community) -> bool:
@@ -38,8 +37,3 @@ def can_export_ballots(user: AnyUser, poll: Poll) -> bool:
 def can_view_poll(user: AnyUser, poll: Poll) -> bool:
     """Opened polls are public; drafts only for the staff who prepare them."""
     return poll.status != PollStatus.DRAFT or can_manage_polls(user, poll.community)
-
-
-def can_vote_online(user: AnyUser, poll: Poll) -> bool:
-    """A signed-in person in the poll's frozen electorate (the service decides the rest)."""
-    return poll.status == PollStatus.OPEN and bool(voter_keys_for_user(poll, user))

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from deliberation.models import Community, User
 from votes import audit
@@ -17,6 +16,7 @@ from votes.models import (
     PollStatus,
     Secrecy,
 )
+from votes.tally import ballots_by_channel, poll_tally
 
 
 def poll_chain_rows(poll: Poll) -> list[audit.ChainRow]:
@@ -50,14 +50,6 @@ def poll_chain_problem(poll: Poll) -> audit.ChainProblem | None:
         last_seq=last_seq,
         participations=Participation.objects.filter(poll_id=poll.pk).count(),
     )
-
-
-def ballots_by_channel(poll: Poll) -> dict[str, int]:
-    """How many ballots came by each channel (from participations: secret polls too)."""
-    counts = Counter(
-        Participation.objects.filter(poll_id=poll.pk).values_list("channel", flat=True)
-    )
-    return dict(sorted(counts.items()))
 
 
 def polls_for_community(community: Community, *, public: bool = True) -> QuerySet[Poll]:
@@ -117,8 +109,6 @@ def poll_result_public(poll: Poll) -> dict[str, Any]:
     Denominators from the moment the poll opens; counts, shares, thresholds and verdict only
     when ``tally_visible``; the receipt list for secret polls; the announcement log.
     """
-    from votes.services import poll_tally
-
     visible = tally_visible(poll)
     if poll.status in (PollStatus.CLOSED, PollStatus.FINAL) and poll.result:
         result = poll.result
@@ -167,3 +157,40 @@ def poll_result_public(poll: Poll) -> dict[str, Any]:
             "area": f"{poll.total_area}" if poll.total_area is not None else None,
         }
     return data
+
+
+def poll_get(*, community: Community, pk: int) -> Poll | None:
+    """The poll with its community, proposal, options and events, or ``None``."""
+    return (
+        Poll.objects.select_related("community", "proposal")
+        .prefetch_related("options", "events")
+        .filter(community=community, pk=pk)
+        .first()
+    )
+
+
+def participated_keys(poll: Poll, keys: list[str]) -> set[str]:
+    """Which of ``keys`` have taken part in ``poll`` (one query)."""
+    return set(
+        Participation.objects.filter(poll=poll, voter_key__in=keys).values_list(
+            "voter_key", flat=True
+        )
+    )
+
+
+def ballots_in_chain_order(poll: Poll) -> QuerySet[Ballot]:
+    """Every ballot of ``poll`` in chain order, with the staff who entered it."""
+    return Ballot.objects.filter(poll=poll).select_related("entered_by").order_by("seq")
+
+
+def polls_for_proposal(
+    *, proposal_id: int | None, resolution_id: int | None = None, limit: int = 10
+) -> list[Poll]:
+    """Polls (drafts excluded) on a proposal's decision or on a resolution, oldest first."""
+    return list(
+        Poll.objects.filter(
+            Q(resolution_id=resolution_id) | Q(proposal_id=proposal_id, decides_proposal=True)
+        )
+        .exclude(status=PollStatus.DRAFT)
+        .order_by("created_at")[:limit]
+    )

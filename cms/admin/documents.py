@@ -1,18 +1,24 @@
 """Wagtail admin: staff see every minutes render and notice with its status, attempts and error,
-and can ask for the minutes to be rendered again. Registered from ``meetings/wagtail_hooks.py``."""
+and can ask for the minutes to be rendered again. Its hooks run when ``cms.wagtail_hooks`` imports
+this module."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from typing import Any
+
 from django.contrib import messages
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404
-from django.urls import path, reverse
+from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
+from wagtail import hooks
 from wagtail.admin.ui.tables import Column
 from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 from wagtail.permission_policies import ModelPermissionPolicy
@@ -27,10 +33,12 @@ RERENDER_PERMISSION = "meetings.change_minutesrecord"
 class ViewOnlyPolicy(ModelPermissionPolicy):
     """Records are written by the render services only; staff may look, never edit."""
 
-    def user_has_permission(self, user, action):  # type: ignore[no-untyped-def]
+    def user_has_permission(self, user: AbstractBaseUser | AnonymousUser, action: str) -> bool:
         return action == "view" and super().user_has_permission(user, "view")
 
-    def user_has_any_permission(self, user, actions):  # type: ignore[no-untyped-def]
+    def user_has_any_permission(
+        self, user: AbstractBaseUser | AnonymousUser, actions: Iterable[str]
+    ) -> bool:
         return any(self.user_has_permission(user, action) for action in actions)
 
 
@@ -41,8 +49,10 @@ register_permission_policy(Notice, ViewOnlyPolicy(Notice))
 class RerenderColumn(Column):
     cell_template_name = "cms/admin/meetings/rerender_cell.html"
 
-    def get_cell_context_data(self, instance, parent_context):  # type: ignore[no-untyped-def]
-        context = super().get_cell_context_data(instance, parent_context)
+    def get_cell_context_data(
+        self, instance: MinutesRecord, parent_context: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        context: dict[str, Any] = super().get_cell_context_data(instance, parent_context)
         request = parent_context.get("request")
         context["csrf_token_value"] = get_token(request) if request else ""
         context["action"] = reverse("meetings_minutes_rerender", args=[instance.pk])
@@ -144,11 +154,13 @@ def minutes_rerender_view(request: HttpRequest, pk: int) -> HttpResponse:
     return HttpResponseRedirect(reverse("minutes:index"))
 
 
-def admin_urls() -> list:
+@hooks.register("register_admin_viewset")
+def register_documents_viewsets() -> DocumentsViewSetGroup:
+    return DocumentsViewSetGroup()
+
+
+@hooks.register("register_admin_urls")
+def register_documents_urls() -> list[URLPattern]:
     return [
-        path(
-            "minutes/<int:pk>/rerender/",
-            minutes_rerender_view,
-            name="meetings_minutes_rerender",
-        )
+        path("minutes/<int:pk>/rerender/", minutes_rerender_view, name="meetings_minutes_rerender")
     ]

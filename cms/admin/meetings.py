@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 
-from deliberation.models import Community, Member, Proposal, ProposalStatus, User
+from deliberation.models import STAFF_PARTIES, Community, Member, Proposal, ProposalStatus, User
 from deliberation.scope import staff_communities
 from meetings.exceptions import MeetingRefused
 from meetings.models import Meeting
@@ -49,20 +49,25 @@ class ScheduleForm(forms.Form):
 
     def __init__(self, *args: Any, communities: QuerySet[Community], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["community"].queryset = communities
+        self._choices("community").queryset = communities
         if communities.count() == 1:
             self.fields["community"].initial = communities.first()
-        self.fields["facilitator"].queryset = User.objects.filter(
-            memberships__community__in=communities,
-            memberships__party__in=["committee", "property", "department"],
+        self._choices("facilitator").queryset = User.objects.filter(
+            memberships__community__in=communities, memberships__party__in=STAFF_PARTIES
         ).distinct()
-        self.fields["proposals"].queryset = Proposal.objects.filter(
+        self._choices("proposals").queryset = Proposal.objects.filter(
             community__in=communities,
             status__in=[ProposalStatus.ACCEPTED, ProposalStatus.NOT_ADOPTED],
         ).order_by("submitted_at")
 
+    def _choices(self, name: str) -> forms.ModelChoiceField:
+        field = self.fields[name]
+        assert isinstance(field, forms.ModelChoiceField)  # declared above
+        return field
+
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         community = data.get("community")
         if community is not None:
             for proposal in data.get("proposals") or []:
@@ -100,16 +105,20 @@ def meetings_admin_list(request: HttpRequest) -> HttpResponse:
 
 def meetings_admin_schedule(request: HttpRequest) -> HttpResponse:
     communities = _communities(request)
+    actor = request.user
+    if not isinstance(actor, User):
+        raise PermissionDenied
     form = ScheduleForm(request.POST or None, communities=communities)
     status = 200
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         proposals = list(data["proposals"])
-        polls = {}
+        polls: dict[int, Poll] = {}
         for poll in Poll.objects.filter(proposal__in=proposals, status=PollStatus.DRAFT).order_by(
             "created_at"
         ):
-            polls.setdefault(poll.proposal_id, poll)
+            if poll.proposal_id is not None:
+                polls.setdefault(poll.proposal_id, poll)
         try:
             meeting = meeting_schedule(
                 community=data["community"],
@@ -117,7 +126,7 @@ def meetings_admin_schedule(request: HttpRequest) -> HttpResponse:
                 starts_at=data["starts_at"],
                 place=data["place"],
                 facilitator=data["facilitator"],
-                actor=request.user,
+                actor=actor,
                 is_public=data["is_public"],
                 proposals=proposals,
                 polls=polls,
@@ -160,23 +169,3 @@ def register_meetings_menu_item() -> MenuItem:
     return _MeetingsMenuItem(
         gettext_lazy("议事会"), reverse("meetings_admin_list"), icon_name="group", order=220
     )
-
-
-# =================================================================================================
-# Minutes and notices (owner: minutes): render status, attempts and errors visible to staff;
-# "render again" for the minutes. The viewsets live in ``meetings/minutes/admin.py``.
-# =================================================================================================
-
-
-@hooks.register("register_admin_viewset")
-def register_documents_viewsets():  # type: ignore[no-untyped-def]
-    from cms.admin.documents import DocumentsViewSetGroup
-
-    return DocumentsViewSetGroup()
-
-
-@hooks.register("register_admin_urls")
-def register_documents_urls() -> list[object]:
-    from cms.admin.documents import admin_urls
-
-    return admin_urls()

@@ -6,8 +6,12 @@ poll's public staff page (``/<community>/polls/<id>/``), linked from here.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -17,19 +21,12 @@ from wagtail.admin.ui.tables import Column
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import CreateView, EditView, SnippetViewSet
 
-from deliberation.models import Member
+from deliberation import scope
 from votes import services
 from votes.models import Poll, PollStatus
 from votes.services.polls import EDITABLE_FIELDS, FROZEN_FIELDS, poll_check_config
 
 FORM_FROZEN = {"proposal" if f == "proposal_id" else f for f in FROZEN_FIELDS}
-
-
-def _scope(user, queryset):  # type: ignore[no-untyped-def]
-    if user.is_superuser:
-        return queryset
-    communities = Member.objects.filter(user=user).values_list("community_id", flat=True)
-    return queryset.filter(community_id__in=communities)
 
 
 class PollAdminForm(WagtailAdminModelForm):
@@ -40,14 +37,14 @@ class PollAdminForm(WagtailAdminModelForm):
         required=False,
     )
 
-    def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             self.fields["option_labels"].initial = "\n".join(
                 self.instance.options.values_list("label", flat=True)
             )
 
-    def clean(self):  # type: ignore[no-untyped-def]
+    def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
         instance = self.instance
         if instance.pk and instance.status != PollStatus.DRAFT:
@@ -77,7 +74,7 @@ class PollAdminForm(WagtailAdminModelForm):
 
 
 class PollCreateView(CreateView):
-    def save_instance(self):  # type: ignore[no-untyped-def]
+    def save_instance(self) -> Poll:
         data = self.form.cleaned_data
         return services.poll_create(
             community=data["community"],
@@ -100,15 +97,14 @@ class PollCreateView(CreateView):
 
 
 class PollEditView(EditView):
-    def get_object(self, queryset=None):  # type: ignore[no-untyped-def]
-        from django.core.exceptions import PermissionDenied
-
+    def get_object(self, queryset: QuerySet[Poll] | None = None) -> Poll:
+        """The poll, for staff of its own community only."""
         obj = super().get_object(queryset)
-        if not _scope(self.request.user, Poll.objects.filter(pk=obj.pk)).exists():
+        if not scope.is_community_staff(self.request.user, obj.community):
             raise PermissionDenied
         return obj
 
-    def save_instance(self):  # type: ignore[no-untyped-def]
+    def save_instance(self) -> Poll:
         form = self.form
         data = form.cleaned_data
         changes = {}
@@ -127,7 +123,7 @@ class PollEditView(EditView):
 
 
 class PublicPageColumn(Column):
-    def get_value(self, instance):  # type: ignore[no-untyped-def]
+    def get_value(self, instance: Poll) -> str:
         return format_html(
             '<a href="{}">{}</a>',
             reverse("poll-detail", args=[instance.community.slug, instance.pk]),
@@ -184,8 +180,9 @@ class PollViewSet(SnippetViewSet):
         base_form_class=PollAdminForm,
     )
 
-    def get_queryset(self, request):  # type: ignore[no-untyped-def]
-        return _scope(request.user, Poll.objects.select_related("community"))
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Poll]:
+        """The polls of the communities where the user is staff; all for superusers."""
+        return scope.scope_queryset(request.user, Poll.objects.select_related("community"))
 
 
 register_snippet(PollViewSet)

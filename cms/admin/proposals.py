@@ -1,8 +1,9 @@
 """Wagtail admin integration of the deliberation domain (autoloaded by Wagtail)."""
 
-
 from django.core.exceptions import PermissionDenied
-from django.urls import path, reverse
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext_lazy
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
@@ -11,21 +12,16 @@ from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import EditView, SnippetViewSet
 
 from cms.admin import triage as proposal_admin_views
-from deliberation.models import Member, Proposal
-
-
-def _proposal_scope(user, queryset):  # type: ignore[no-untyped-def]
-    """Staff see the matters of their own communities only; superusers see all."""
-    if user.is_superuser:
-        return queryset
-    communities = Member.objects.filter(user=user).values_list("community_id", flat=True)
-    return queryset.filter(community_id__in=communities)
+from deliberation import scope
+from deliberation.models import Proposal
+from deliberation.proposals.rules import TRIAGE_PERMISSION
 
 
 class ProposalEditView(EditView):
-    def get_object(self, queryset=None):  # type: ignore[no-untyped-def]
+    def get_object(self, queryset: QuerySet[Proposal] | None = None) -> Proposal:
+        """The proposal, for staff of its own community only."""
         obj = super().get_object(queryset)
-        if not _proposal_scope(self.request.user, Proposal.objects.filter(pk=obj.pk)).exists():
+        if not scope.is_community_staff(self.request.user, obj.community):
             raise PermissionDenied
         return obj
 
@@ -60,15 +56,16 @@ class ProposalViewSet(SnippetViewSet):
         FieldPanel("show_full_name"),
     ]
 
-    def get_queryset(self, request):  # type: ignore[no-untyped-def]
-        return _proposal_scope(request.user, Proposal.objects.select_related("community"))
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Proposal]:
+        """The matters of the communities where the user is staff; all for superusers."""
+        return scope.scope_queryset(request.user, Proposal.objects.select_related("community"))
 
 
 register_snippet(ProposalViewSet)
 
 
 @hooks.register("register_admin_urls")
-def register_proposal_triage_urls():  # type: ignore[no-untyped-def]
+def register_proposal_triage_urls() -> list[URLPattern]:
     return [
         path(
             "proposals/triage/",
@@ -84,12 +81,12 @@ def register_proposal_triage_urls():  # type: ignore[no-untyped-def]
 
 
 class _TriageMenuItem(MenuItem):
-    def is_shown(self, request):  # type: ignore[no-untyped-def]
-        return bool(proposal_admin_views.triage_communities(request.user))
+    def is_shown(self, request: HttpRequest) -> bool:
+        return scope.committee_communities(request.user, permission=TRIAGE_PERMISSION).exists()
 
 
 @hooks.register("register_admin_menu_item")
-def register_proposal_triage_menu_item():  # type: ignore[no-untyped-def]
+def register_proposal_triage_menu_item() -> MenuItem:
     return _TriageMenuItem(
         gettext_lazy("待分理议题"),
         reverse("deliberation_triage_queue"),

@@ -1,7 +1,7 @@
 """Wagtail-admin views for resolutions: the supervision list (督办台), one resolution's actions
 (progress with photos, completion report, reopening, follow-up), creating a resolution for a
 matter settled without a vote, and the metrics. Hooks register on import (from
-``deliberation/wagtail_hooks.py``).
+``cms/wagtail_hooks.py``).
 
 Thin: forms parse, ``deliberation.resolutions.services`` decides and checks permissions.
 """
@@ -9,6 +9,8 @@ Thin: forms parse, ``deliberation.resolutions.services`` decides and checks perm
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
+from typing import Any, cast
 
 from django import forms
 from django.contrib import messages
@@ -31,17 +33,19 @@ from cms.forms.resolutions import (
     ReopenForm,
 )
 from cms.reports import metrics_report
+from deliberation import scope
 from deliberation.exceptions import DeliberationError, InvalidInput
 from deliberation.models import (
     STAFF_PARTIES,
     Community,
-    Member,
     Party,
     Proposal,
     ProposalStatus,
     Resolution,
     ResolutionStatus,
+    User,
 )
+from deliberation.proposals.services import proposal_transition
 from deliberation.registry import selectors as registry_selectors
 from deliberation.resolutions import rules as resolution_rules
 from deliberation.resolutions import selectors as resolution_selectors
@@ -57,34 +61,31 @@ from deliberation.resolutions.services import (
 PAGE_SIZE = 50
 
 
-def staff_communities(user) -> list[Community]:  # type: ignore[no-untyped-def]
-    """Communities where ``user`` is staff (any of the three staff parties)."""
-    if not user.is_authenticated:
-        return []
-    if user.is_superuser:
-        return list(Community.objects.order_by("name"))
-    ids = Member.objects.filter(user=user, party__in=STAFF_PARTIES).values_list(
-        "community_id", flat=True
-    )
-    return list(Community.objects.filter(pk__in=ids).order_by("name"))
+def _staff(request: HttpRequest) -> tuple[User, list[Community]]:
+    """The signed-in user and the communities where they are staff, by name; refused when none."""
+    user = request.user
+    communities = list(scope.staff_communities(user).order_by("name"))
+    if not isinstance(user, User) or not communities:
+        raise PermissionDenied
+    return user, communities
 
 
-def _scoped(user, pk: int) -> Resolution:  # type: ignore[no-untyped-def]
+def _resolution(request: HttpRequest, pk: int) -> tuple[User, Resolution]:
+    """The signed-in user and the resolution, for staff of its own community only."""
     resolution = get_object_or_404(
         Resolution.objects.select_related("community", "proposal", "responsible_person"), pk=pk
     )
-    if resolution.community not in staff_communities(user):
+    user = request.user
+    if not isinstance(user, User) or not scope.is_community_staff(user, resolution.community):
         raise PermissionDenied
-    return resolution
+    return user, resolution
 
 
 # --- list ---------------------------------------------------------------------------------------
 
 
 def resolution_admin_list(request: HttpRequest) -> HttpResponse:
-    communities = staff_communities(request.user)
-    if not communities:
-        raise PermissionDenied
+    user, communities = _staff(request)
     qs = Resolution.objects.filter(community__in=communities).select_related(
         "community", "proposal"
     )
@@ -95,8 +96,8 @@ def resolution_admin_list(request: HttpRequest) -> HttpResponse:
     if request.GET.get("overdue"):
         qs = qs.filter(status__in=resolution_selectors.RESOLUTION_OPEN_STATUSES, deadline__lt=today)
     if request.GET.get("mine"):
-        parties = Member.objects.filter(user=request.user).values_list("party", flat=True)
-        qs = qs.filter(responsible_party__in=list(parties))
+        parties = set(scope.parties_by_community(user).values())
+        qs = qs.filter(responsible_party__in=parties)
     page = Paginator(qs.order_by("deadline", "pk"), PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -111,7 +112,7 @@ def resolution_admin_list(request: HttpRequest) -> HttpResponse:
             "status": status,
             "query": query.urlencode(),
             "can_create": any(
-                resolution_rules.can_manage_resolutions(request.user, c) for c in communities
+                resolution_rules.can_manage_resolutions(user, c) for c in communities
             ),
         },
     )
@@ -134,8 +135,7 @@ def _apply_errors(form: forms.Form, exc: DeliberationError) -> None:
 
 
 def resolution_admin_manage(request: HttpRequest, pk: int) -> HttpResponse:
-    resolution = _scoped(request.user, pk)
-    user = request.user
+    user, resolution = _resolution(request, pk)
     can_progress = resolution_rules.can_post_progress(user, resolution)
     can_reopen = resolution_rules.can_reopen_resolution(user, resolution)
     can_followup = resolution_rules.can_record_followup(user, resolution)
@@ -152,7 +152,7 @@ def resolution_admin_manage(request: HttpRequest, pk: int) -> HttpResponse:
         form = bound[action]
         if form.is_valid():
             try:
-                done = _act(request, resolution, action, form)
+                done = _act(user, resolution, action, form)
             except DeliberationError as exc:
                 _apply_errors(form, exc)
             else:
@@ -184,12 +184,12 @@ def reverse_public(resolution: Resolution) -> str:
     return f"/{resolution.community.slug}/resolutions/{resolution.pk}/"
 
 
-def _act(request: HttpRequest, resolution: Resolution, action: str, form: forms.Form) -> str:
+def _act(user: User, resolution: Resolution, action: str, form: forms.Form) -> str:
     data = form.cleaned_data
     if action == "progress":
         progress_post(
             resolution=resolution,
-            actor=request.user,
+            actor=user,
             text=data["text"],
             percent=data["percent"],
             photos=_photos(form, data["stage"]),
@@ -198,7 +198,7 @@ def _act(request: HttpRequest, resolution: Resolution, action: str, form: forms.
     if action == "complete":
         resolution_complete(
             resolution=resolution,
-            actor=request.user,
+            actor=user,
             report=data["report"],
             photos=_photos(form, "after"),
         )
@@ -206,7 +206,7 @@ def _act(request: HttpRequest, resolution: Resolution, action: str, form: forms.
     if action == "reopen":
         resolution_reopen(
             resolution=resolution,
-            actor=request.user,
+            actor=user,
             reason=data["reason"],
             deadline=data["deadline"],
         )
@@ -223,7 +223,7 @@ def _act(request: HttpRequest, resolution: Resolution, action: str, form: forms.
             )
     followup_record(
         resolution=resolution,
-        actor=request.user,
+        actor=user,
         kind=data["kind"],
         member=member,
         note=data["note"],
@@ -253,25 +253,20 @@ class ResolutionCreateForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
     )
 
-    def __init__(self, *args, communities=(), **kwargs):  # type: ignore[no-untyped-def]
+    def __init__(self, *args: Any, communities: Iterable[Community] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["proposal"].queryset = Proposal.objects.filter(
+        cast(forms.ModelChoiceField, self.fields["proposal"]).queryset = Proposal.objects.filter(
             community__in=communities,
             status__in=[ProposalStatus.ACCEPTED, ProposalStatus.DECIDED],
         ).order_by("-submitted_at")
 
 
 def resolution_admin_create(request: HttpRequest) -> HttpResponse:
-    from deliberation.proposals.services import proposal_transition
-
-    communities = [
-        c
-        for c in staff_communities(request.user)
-        if resolution_rules.can_manage_resolutions(request.user, c)
-    ]
+    user, staff_of = _staff(request)
+    communities = [c for c in staff_of if resolution_rules.can_manage_resolutions(user, c)]
     if not communities:
         raise PermissionDenied
-    initial = {"deadline": timezone.localdate() + dt.timedelta(days=30)}
+    initial: dict[str, object] = {"deadline": timezone.localdate() + dt.timedelta(days=30)}
     if request.GET.get("proposal"):
         initial["proposal"] = request.GET["proposal"]
     form = ResolutionCreateForm(request.POST or None, initial=initial, communities=communities)
@@ -283,7 +278,7 @@ def resolution_admin_create(request: HttpRequest) -> HttpResponse:
                 proposal = proposal_transition(
                     proposal=proposal,
                     to_status=ProposalStatus.DECIDED,
-                    actor=request.user,
+                    actor=user,
                     note=data["note"],
                 )
             resolution = resolution_create(
@@ -291,7 +286,7 @@ def resolution_admin_create(request: HttpRequest) -> HttpResponse:
                 decision=data["decision"],
                 responsible_party=data["responsible_party"],
                 deadline=data["deadline"],
-                actor=request.user,
+                actor=user,
                 note=data["note"],
             )
         except DeliberationError as exc:
@@ -313,9 +308,7 @@ def resolution_admin_create(request: HttpRequest) -> HttpResponse:
 
 
 def resolution_admin_metrics(request: HttpRequest) -> HttpResponse:
-    communities = staff_communities(request.user)
-    if not communities:
-        raise PermissionDenied
+    _user, communities = _staff(request)
     chosen = communities[0]
     slug = request.GET.get("community")
     if slug:
@@ -343,7 +336,7 @@ def resolution_admin_metrics(request: HttpRequest) -> HttpResponse:
 
 class _ResolutionsMenuItem(MenuItem):
     def is_shown(self, request: HttpRequest) -> bool:
-        return bool(staff_communities(request.user))
+        return scope.staff_communities(request.user).exists()
 
 
 @hooks.register("register_admin_urls")

@@ -1,9 +1,11 @@
 """Wagtail-admin page for uploading an owners' roster (CSV or XLSX).
 
-Registered from ``deliberation/wagtail_hooks.py`` by importing this module. Thin: the form picks
+Registered from ``cms/wagtail_hooks.py`` by importing this module. Thin: the form picks
 the community and the file, :func:`deliberation.registry.services.roster_import` does the rest;
 on problems the page lists each with its line number and nothing is written.
 """
+
+from typing import Any, cast
 
 from django import forms
 from django.contrib import messages
@@ -17,23 +19,13 @@ from django.utils.translation import gettext_lazy
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 
-from deliberation.models import Community, Party
+from deliberation import scope
+from deliberation.models import Community, User
 from deliberation.registry.roster import REQUIRED_COLUMNS, RosterInvalid
 from deliberation.registry.rules import IMPORT_ROSTER_PERMISSION, can_import_roster
 from deliberation.registry.services import roster_import
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
-
-
-def roster_communities(user: object) -> QuerySet[Community]:
-    """Communities whose roster ``user`` may import."""
-    if not getattr(user, "is_authenticated", False):
-        return Community.objects.none()
-    if user.is_superuser:  # type: ignore[attr-defined]
-        return Community.objects.all()
-    if not user.has_perm(IMPORT_ROSTER_PERMISSION):  # type: ignore[attr-defined]
-        return Community.objects.none()
-    return Community.objects.filter(members__user=user, members__party=Party.COMMITTEE).distinct()
 
 
 class RosterUploadForm(forms.Form):
@@ -45,9 +37,9 @@ class RosterUploadForm(forms.Form):
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx,text/csv"}),
     )
 
-    def __init__(self, *args: object, communities: QuerySet[Community], **kwargs: object) -> None:
+    def __init__(self, *args: Any, communities: QuerySet[Community], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["community"].queryset = communities
+        cast(forms.ModelChoiceField, self.fields["community"]).queryset = communities
         if communities.count() == 1:
             self.fields["community"].initial = communities.first()
 
@@ -59,15 +51,16 @@ class RosterUploadForm(forms.Form):
 
 
 def roster_upload(request: HttpRequest) -> HttpResponse:
-    communities = roster_communities(request.user)
-    if not communities.exists():
+    user = request.user
+    communities = scope.committee_communities(user, permission=IMPORT_ROSTER_PERMISSION)
+    if not isinstance(user, User) or not communities.exists():
         raise PermissionDenied
     form = RosterUploadForm(request.POST or None, request.FILES or None, communities=communities)
     problems = []
     status = 200
     if request.method == "POST" and form.is_valid():
         community = form.cleaned_data["community"]
-        if not can_import_roster(request.user, community):
+        if not can_import_roster(user, community):
             raise PermissionDenied
         upload = form.cleaned_data["file"]
         try:
@@ -75,7 +68,7 @@ def roster_upload(request: HttpRequest) -> HttpResponse:
                 community=community,
                 data=upload.read(),
                 filename=upload.name,
-                actor=request.user,
+                actor=user,
             )
         except RosterInvalid as invalid:
             problems = invalid.problems
@@ -116,7 +109,9 @@ def roster_upload(request: HttpRequest) -> HttpResponse:
 
 class _RosterMenuItem(MenuItem):
     def is_shown(self, request: HttpRequest) -> bool:
-        return roster_communities(request.user).exists()
+        return scope.committee_communities(
+            request.user, permission=IMPORT_ROSTER_PERMISSION
+        ).exists()
 
 
 @hooks.register("register_admin_urls")

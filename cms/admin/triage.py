@@ -1,35 +1,38 @@
 """Wagtail-admin triage views: the queue of submitted matters and the per-matter actions.
 
-Thin: they parse the forms and call ``deliberation.services``; the queue's age, deadline and
-overdue come from the pure ``deliberation.proposals.triage`` functions.
+Thin: they parse the forms and call ``deliberation.proposals.services``; the queue's age,
+deadline and overdue come from the pure ``deliberation.proposals.triage`` functions.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, cast
 
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from deliberation import scope
 from deliberation.exceptions import DeliberationError
 from deliberation.models import (
     Category,
     Channel,
     Community,
-    Member,
     Party,
     Proposal,
     ProposalStatus,
 )
 from deliberation.proposals import rules as proposal_rules
 from deliberation.proposals import selectors as proposal_selectors
+from deliberation.proposals.rules import TRIAGE_PERMISSION
 from deliberation.proposals.services import (
     proposal_accept,
     proposal_answer,
@@ -50,20 +53,6 @@ SORTS = {
 }
 
 
-def triage_communities(user) -> list[Community]:  # type: ignore[no-untyped-def]
-    """Communities whose matters ``user`` triages."""
-    if user.is_superuser:
-        return list(Community.objects.order_by("name"))
-    ids = Member.objects.filter(user=user, party=Party.COMMITTEE).values_list(
-        "community_id", flat=True
-    )
-    return [
-        c
-        for c in Community.objects.filter(pk__in=ids)
-        if proposal_rules.can_triage_proposals(user, c)
-    ]
-
-
 @dataclass
 class QueueRow:
     proposal: Proposal
@@ -81,18 +70,26 @@ class QueueFilterForm(forms.Form):
     channel = forms.ChoiceField(label=gettext_lazy("渠道"), required=False)
     overdue = forms.BooleanField(label=gettext_lazy("只看超期"), required=False)
 
-    def __init__(self, *args, communities, **kwargs):  # type: ignore[no-untyped-def]
+    def __init__(self, *args: Any, communities: Iterable[Community], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["community"].queryset = Community.objects.filter(
+        cast(forms.ModelChoiceField, self.fields["community"]).queryset = Community.objects.filter(
             pk__in=[c.pk for c in communities]
         )
-        self.fields["category"].choices = [("", _("全部")), *Category.choices]
-        self.fields["channel"].choices = [("", _("全部")), *Channel.choices]
+        cast(forms.ChoiceField, self.fields["category"]).choices = [
+            ("", _("全部")),
+            *Category.choices,
+        ]
+        cast(forms.ChoiceField, self.fields["channel"]).choices = [
+            ("", _("全部")),
+            *Channel.choices,
+        ]
 
 
 def triage_queue(request: HttpRequest) -> HttpResponse:
     """Submitted matters with their age and deadline; sortable (``?sort=``) and filterable."""
-    communities = triage_communities(request.user)
+    communities = list(
+        scope.committee_communities(request.user, permission=TRIAGE_PERMISSION).order_by("name")
+    )
     if not communities:
         raise PermissionDenied
     form = QueueFilterForm(request.GET or None, communities=communities)
@@ -168,9 +165,9 @@ class MergeForm(forms.Form):
     into = forms.ModelChoiceField(label=gettext_lazy("合并至"), queryset=Proposal.objects.none())
     note = forms.CharField(label=gettext_lazy("备注"), required=False, widget=forms.Textarea)
 
-    def __init__(self, *args, proposal: Proposal, **kwargs):  # type: ignore[no-untyped-def]
+    def __init__(self, *args: Any, proposal: Proposal, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["into"].queryset = (
+        cast(forms.ModelChoiceField, self.fields["into"]).queryset = (
             Proposal.objects.filter(community=proposal.community)
             .exclude(pk=proposal.pk)
             .exclude(status=ProposalStatus.MERGED)
@@ -217,9 +214,9 @@ ACTIONS = {
 }
 
 
-def _form(name: str, proposal: Proposal, data=None):  # type: ignore[no-untyped-def]
+def _form(name: str, proposal: Proposal, data: QueryDict | None = None) -> forms.Form:
     form_class = ACTIONS[name][0]
-    kwargs = {"prefix": name}
+    kwargs: dict[str, Any] = {"prefix": name}
     if form_class is MergeForm:
         kwargs["proposal"] = proposal
     return form_class(data, **kwargs)

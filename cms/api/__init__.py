@@ -1,8 +1,23 @@
-"""The JSON API at /api/ (schema at /api/openapi.json). Each app contributes a router."""
+"""The JSON API at /api/ (schema at /api/openapi.json). Each app contributes a router.
 
+Errors are answered here and nowhere else: every error body is ``{"code", "message"}`` plus
+``"fields"`` (field name → messages) when input was invalid. Statuses: 400 invalid input, 401 not
+signed in, 403 forbidden or CSRF, 404 not found or not visible, 409 not allowed in this state.
+"""
+
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
-from ninja.errors import ValidationError
+from ninja.errors import HttpError, ValidationError
+
+from cms.api.common import ApiError
+from deliberation.exceptions import (
+    DeliberationError,
+    InvalidInput,
+    NotPermitted,
+    TransitionNotAllowed,
+)
+from votes.exceptions import PollStateError, VoteRefused
 
 api = NinjaAPI(
     title="Sifang API",
@@ -11,19 +26,85 @@ api = NinjaAPI(
     urls_namespace="api",
 )
 
+# The status of each ballot refusal; a code not listed is bad input (400).
+REFUSAL_STATUS = {
+    "not_eligible": 403,
+    "delegated": 403,
+    "already_voted": 409,
+    "poll_closed": 409,
+    "poll_not_open": 409,
+}
+
+# Where a request fails outside any schema (an unreadable body, say): status → code.
+HTTP_ERROR_CODES = {400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found"}
+
+# Sources ninja puts first in a validation error's location; they name no field.
+PARAM_SOURCES = frozenset({"body", "form", "query", "path", "file", "header", "cookie"})
+
+
+def error_response(
+    request: HttpRequest,
+    status: int,
+    code: str,
+    message: str,
+    fields: dict[str, list[str]] | None = None,
+) -> HttpResponse:
+    """The one error body of the API."""
+    body: dict[str, object] = {"code": code, "message": message}
+    if fields:
+        body["fields"] = fields
+    return api.create_response(request, body, status=status)
+
+
+def deliberation_status(exc: DeliberationError) -> int:
+    """403 not permitted, 409 a transition the table refuses, 400 invalid input or other."""
+    if isinstance(exc, NotPermitted):
+        return 403
+    if isinstance(exc, TransitionNotAllowed) and exc.code != "invalid":
+        return 409
+    return 400
+
+
+@api.exception_handler(ApiError)
+def _api_error(request: HttpRequest, exc: ApiError) -> HttpResponse:
+    return error_response(request, exc.status, exc.code, exc.message, exc.fields)
+
+
+@api.exception_handler(DeliberationError)
+def _deliberation_error(request: HttpRequest, exc: DeliberationError) -> HttpResponse:
+    fields = exc.fields if isinstance(exc, InvalidInput) else None
+    return error_response(request, deliberation_status(exc), exc.code, exc.message, fields)
+
+
+@api.exception_handler(VoteRefused)
+def _vote_refused(request: HttpRequest, exc: VoteRefused) -> HttpResponse:
+    return error_response(request, REFUSAL_STATUS.get(exc.code, 400), exc.code, exc.message)
+
+
+@api.exception_handler(PollStateError)
+def _poll_state(request: HttpRequest, exc: PollStateError) -> HttpResponse:
+    return error_response(request, 409, "transition_not_allowed", exc.message)
+
 
 @api.exception_handler(ValidationError)
-def _invalid_request(request, exc: ValidationError):  # type: ignore[no-untyped-def]
-    """Schema validation failures as {code, message, fields} like every other API error."""
+def _invalid_request(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    """Schema validation failures, keyed by field name."""
     fields: dict[str, list[str]] = {}
     for error in exc.errors:
-        location = [str(part) for part in error.get("loc", ()) if part not in ("body", "payload")]
+        location = [str(part) for part in error.get("loc", ())]
+        if location and location[0] in PARAM_SOURCES:
+            # Drop the source, and for a body the parameter name ninja nests it under.
+            location = location[2:] if location[0] == "body" else location[1:]
         fields.setdefault(".".join(location) or "request", []).append(str(error.get("msg", "")))
-    return api.create_response(
-        request,
-        {"code": "invalid", "message": _("请求格式不正确。"), "fields": fields},
-        status=400,
-    )
+    return error_response(request, 400, "invalid", _("请求格式不正确。"), fields)
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    """Errors ninja raises outside any schema, such as a body that is not JSON."""
+    code = HTTP_ERROR_CODES.get(exc.status_code, "error")
+    message = _("请求格式不正确。") if exc.status_code == 400 else exc.message
+    return error_response(request, exc.status_code, code, message)
 
 
 api.add_router("/proposals/", "cms.api.proposals.router")

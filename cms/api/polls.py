@@ -1,21 +1,30 @@
 """JSON API for polls, mounted at ``/api/polls/``.
 
-Identity comes from the session only: a body naming a voter is refused. Errors are
-``{"code": ..., "message": ...}``: 400 bad input or wrong option, 401 not signed in,
-403 not eligible / delegated / not staff / CSRF, 404 unknown poll, 409 already voted or the
-poll not open or closed.
+Identity comes from the session only (``auth=signed_in``): a body naming a voter is refused.
+A malformed ballot body is refused as the votes service refuses a bad ballot,
+``VoteRefused("bad_request")``, so a client meets one vocabulary for ballots. Errors are raised
+and answered by ``cms/api/__init__.py``: 400 bad input or wrong option, 401 not signed in,
+403 not eligible / delegated / not staff / CSRF, 404 unknown poll, 409 already voted or the poll
+not open or closed.
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
-from ninja.utils import check_csrf
+from pydantic import (
+    StrictInt,
+    StrictStr,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    model_validator,
+)
 
+from cms.api.common import ERRORS, ApiError, BodyIn, acting_user, signed_in
+from deliberation.models import User
 from votes import rules, selectors
 from votes.exceptions import VoteRefused
 from votes.models import BallotChannel, Poll
@@ -23,22 +32,15 @@ from votes.services import ballot_cast
 
 router = Router(tags=["polls"])
 
-REFUSAL_STATUS = {
-    "not_eligible": 403,
-    "delegated": 403,
-    "already_voted": 409,
-    "poll_closed": 409,
-    "poll_not_open": 409,
-    "wrong_option": 400,
-    "bad_request": 400,
-}
-CHOICE_KEYS = {"choice", "choices", "ranking"}
-IDENTITY_KEYS = {"voter", "voter_id", "user", "user_id", "voter_key", "member", "entered_by"}
+CHOICE_KEYS = frozenset({"choice", "choices", "ranking"})
+STAFF_CHANNELS = (BallotChannel.PAPER, BallotChannel.PROXY, BallotChannel.IN_PERSON)
 
-
-class ErrorOut(Schema):
-    code: str
-    message: str
+# Keys that would name a voter: the voter is the session's user (or the staff's ``voter_key``).
+IDENTITY_KEYS = frozenset(
+    {"voter", "voter_id", "user", "user_id", "voter_key", "member", "entered_by"}
+)
+# An option id as sent: an integer, or a string the votes service reads as one (never a bool).
+OptionId = StrictInt | StrictStr
 
 
 class ReceiptOut(Schema):
@@ -48,66 +50,78 @@ class ReceiptOut(Schema):
     hash: str
 
 
-class ChoiceIn(Schema):
-    """Exactly one of the three keys, per the poll's method."""
+class BallotIn(BodyIn):
+    """Base of ballot bodies. A malformed body (not an object, a wrong type, an undeclared key,
+    among them any key naming a voter) is refused as the votes service refuses a bad ballot:
+    ``VoteRefused("bad_request")`` with :meth:`refusal_message`."""
 
-    choice: int | None = None
-    choices: list[int] | None = None
-    ranking: list[int] | None = None
+    @classmethod
+    def refusal_message(cls, data: Any) -> str:
+        """The message for refusing ``data``; empty for the votes service's own."""
+        return ""
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _refuse_malformed(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        try:
+            return handler(data)
+        except ValidationError as exc:
+            raise VoteRefused("bad_request", cls.refusal_message(data)) from exc
+
+    def chosen(self) -> dict[str, Any]:
+        """The choice keys the client sent, as the votes service reads them."""
+        return self.model_dump(include=set(CHOICE_KEYS), exclude_unset=True)
 
 
-class StaffBallotIn(Schema):
-    voter_key: str
-    channel: str
-    choice: int | None = None
-    choices: list[int] | None = None
-    ranking: list[int] | None = None
+class ChoiceIn(BallotIn):
+    """Exactly one of the three keys, per the poll's method (the service checks which)."""
+
+    choice: OptionId | None = None
+    choices: list[OptionId] | None = None
+    ranking: list[OptionId] | None = None
+
+    @classmethod
+    def refusal_message(cls, data: Any) -> str:
+        if not isinstance(data, dict) or set(data) & IDENTITY_KEYS:
+            return _("投票人身份只取自登录状态，请求中不能指定投票人。")
+        return ""
+
+
+class StaffBallotIn(BallotIn):
+    """A ballot staff enter for the voter ``voter_key`` through ``channel``."""
+
+    voter_key: str = ""
+    channel: str = ""
+    choice: OptionId | None = None
+    choices: list[OptionId] | None = None
+    ranking: list[OptionId] | None = None
     proxy_note: str = ""
     proxy_name: str = ""
 
-
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
-
-
-def _err(status: int, code: str, message: str) -> Status:
-    return Status(status, {"code": code, "message": message})
+    @classmethod
+    def refusal_message(cls, data: Any) -> str:
+        return _("请求格式不正确。")
 
 
-def _poll(request: HttpRequest, poll_id: int) -> Poll | None:
+# An empty body reads as an empty ballot, which is refused as ``bad_request`` like any other.
+EMPTY_BALLOT = ChoiceIn()
+EMPTY_STAFF_BALLOT = StaffBallotIn()
+
+
+def _poll(request: HttpRequest, poll_id: int) -> Poll:
     poll = Poll.objects.select_related("community").filter(pk=poll_id).first()
     if poll is None or not rules.can_view_poll(request.user, poll):
-        return None
+        raise ApiError(404, "not_found", _("没有这个表决。"))
     return poll
 
 
-def _body(request: HttpRequest) -> dict[str, Any] | None:
-    try:
-        data = json.loads(request.body or b"{}")
-    except (ValueError, UnicodeDecodeError):
-        return None
-    return data if isinstance(data, dict) else None
-
-
-def _auth_error(request: HttpRequest) -> Status | None:
-    if not request.user.is_authenticated:
-        return _err(401, "unauthenticated", _("请先登录。"))
-    if check_csrf(request) is not None:
-        return _err(403, "csrf", _("请求缺少有效的 CSRF 令牌。"))
-    return None
-
-
-def _refusal(exc: VoteRefused) -> Status:
-    return _err(REFUSAL_STATUS.get(exc.code, 400), exc.code, exc.message)
-
-
-@router.get("/{poll_id}/", response={200: dict, 404: ErrorOut}, summary="A poll and its result")
-def poll_detail(request: HttpRequest, poll_id: int):  # type: ignore[no-untyped-def]
+@router.get("/{poll_id}/", response={200: dict, **ERRORS}, summary="A poll and its result")
+def poll_detail(request: HttpRequest, poll_id: int) -> dict[str, Any]:
     """The poll, its options, denominators (once open), and its result where it may be shown."""
     poll = _poll(request, poll_id)
-    if poll is None:
-        return _err(404, "not_found", _("没有这个表决。"))
     data = selectors.poll_result_public(poll)
-    keys = selectors.voter_keys_for_user(poll, request.user)
+    user = request.user if isinstance(request.user, User) else None
+    keys = selectors.voter_keys_for_user(poll, user)
     data["you"] = {
         "eligible": bool(keys),
         "voted": selectors.has_participated(poll, keys),
@@ -119,76 +133,45 @@ def poll_detail(request: HttpRequest, poll_id: int):  # type: ignore[no-untyped-
 @router.post(
     "/{poll_id}/ballots/",
     response={201: ReceiptOut, **ERRORS},
+    auth=signed_in,
     summary="Cast your ballot (the signed-in voter)",
-    openapi_extra={
-        "requestBody": {
-            "content": {"application/json": {"schema": ChoiceIn.model_json_schema()}},
-            "required": True,
-        }
-    },
 )
-def ballot_create(request: HttpRequest, poll_id: int):  # type: ignore[no-untyped-def]
+def ballot_create(request: HttpRequest, poll_id: int, payload: ChoiceIn = EMPTY_BALLOT) -> Status:
     """Cast the signed-in user's ballot: ``{"choice": id}``, ``{"choices": [..]}`` or
     ``{"ranking": [..]}``. The voter is the session's user; a body naming anyone is refused."""
-    denied = _auth_error(request)
-    if denied:
-        return denied
-    poll = _poll(request, poll_id)
-    if poll is None:
-        return _err(404, "not_found", _("没有这个表决。"))
-    body = _body(request)
-    if body is None or set(body) & IDENTITY_KEYS:
-        return _err(400, "bad_request", _("投票人身份只取自登录状态，请求中不能指定投票人。"))
-    try:
-        receipt = ballot_cast(poll=poll, voter=request.user, choice=body)
-    except VoteRefused as exc:
-        return _refusal(exc)
+    receipt = ballot_cast(
+        poll=_poll(request, poll_id), voter=acting_user(request), choice=payload.chosen()
+    )
     return Status(201, receipt.to_dict())
 
 
 @router.post(
     "/{poll_id}/staff-ballots/",
     response={201: ReceiptOut, **ERRORS},
+    auth=signed_in,
     summary="Staff entry of a paper, proxy or in-person ballot",
-    openapi_extra={
-        "requestBody": {
-            "content": {"application/json": {"schema": StaffBallotIn.model_json_schema()}},
-            "required": True,
-        }
-    },
 )
-def staff_ballot_create(request: HttpRequest, poll_id: int):  # type: ignore[no-untyped-def]
+def staff_ballot_create(
+    request: HttpRequest, poll_id: int, payload: StaffBallotIn = EMPTY_STAFF_BALLOT
+) -> Status:
     """Committee staff enter a signed paper ballot, a proxy ballot (the written authorisation
     in ``proxy_note``) or an in-person ballot for the voter ``voter_key`` (a unit-based key for
     owners' polls). The staff member is the session's user and is recorded."""
-    denied = _auth_error(request)
-    if denied:
-        return denied
+    staff = acting_user(request)
     poll = _poll(request, poll_id)
-    if poll is None:
-        return _err(404, "not_found", _("没有这个表决。"))
-    if not rules.can_manage_polls(request.user, poll.community):
-        return _err(403, "forbidden", _("只有社区工作人员可以录入纸质票和委托票。"))
-    body = _body(request)
-    if body is None or set(body) & (IDENTITY_KEYS - {"voter_key"}):
-        return _err(400, "bad_request", _("请求格式不正确。"))
-    channel = body.get("channel")
-    if channel not in (BallotChannel.PAPER, BallotChannel.PROXY, BallotChannel.IN_PERSON):
-        return _err(400, "bad_request", _("录入方式须为纸质票、委托代投或现场投票。"))
-    voter_key = body.get("voter_key")
-    if not isinstance(voter_key, str) or not voter_key:
-        return _err(400, "bad_request", _("请选择投票人(房屋)。"))
-    choice = {k: v for k, v in body.items() if k in CHOICE_KEYS}
-    try:
-        receipt = ballot_cast(
-            poll=poll,
-            voter=voter_key,
-            choice=choice,
-            channel=channel,
-            entered_by=request.user,
-            proxy_note=str(body.get("proxy_note") or ""),
-            proxy_name=str(body.get("proxy_name") or ""),
-        )
-    except VoteRefused as exc:
-        return _refusal(exc)
+    if not rules.can_manage_polls(staff, poll.community):
+        raise ApiError(403, "forbidden", _("只有社区工作人员可以录入纸质票和委托票。"))
+    if payload.channel not in STAFF_CHANNELS:
+        raise VoteRefused("bad_request", _("录入方式须为纸质票、委托代投或现场投票。"))
+    if not payload.voter_key:
+        raise VoteRefused("bad_request", _("请选择投票人(房屋)。"))
+    receipt = ballot_cast(
+        poll=poll,
+        voter=payload.voter_key,
+        choice=payload.chosen(),
+        channel=payload.channel,
+        entered_by=staff,
+        proxy_note=payload.proxy_note,
+        proxy_name=payload.proxy_name,
+    )
     return Status(201, receipt.to_dict())

@@ -1,27 +1,23 @@
 """JSON API for proposals, mounted at ``/api/proposals/`` (schema at ``/api/openapi.json``).
 
-Identity comes from the session only. Every error is ``{"code": ..., "message": ...}`` with an
-HTTP status: 400 invalid input, 401 not signed in, 403 forbidden (or CSRF), 404 not found or not
-visible, 409 a transition the table does not allow.
+Identity comes from the session only (writes: ``auth=signed_in``). Errors are raised, never
+built here: ``cms/api/__init__.py`` answers them as ``{"code", "message", "fields"?}``.
 """
 
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from django.core.paginator import Paginator
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
-from ninja.utils import check_csrf
 
+from cms.api.common import ERRORS, ApiError, BodyIn, acting_user, signed_in
 from deliberation import scope
-from deliberation.exceptions import (
-    DeliberationError,
-    InvalidInput,
-    NotPermitted,
-    TransitionNotAllowed,
-)
-from deliberation.models import Channel, Community, Party, Proposal
+from deliberation.exceptions import InvalidInput, NotPermitted
+from deliberation.models import Channel, Community, Party, Proposal, User
 from deliberation.proposals import rules as proposal_rules
 from deliberation.proposals import selectors as proposal_selectors
 from deliberation.proposals.services import (
@@ -35,50 +31,14 @@ from deliberation.proposals.services import (
     proposal_submit,
 )
 from deliberation.registry import selectors as registry_selectors
+from deliberation.sanitize import clean_html
 
 router = Router(tags=["proposals"])
 PAGE_SIZE = 20
 
 
-class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str, fields: dict | None = None) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message, self.fields = status, code, message, fields or {}
-
-
-class ErrorOut(Schema):
-    code: str
-    message: str
-    fields: dict[str, list[str]] = Field(default_factory=dict)
-
-
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
-
-
-def _error(exc: Exception) -> Status:
-    if isinstance(exc, ApiError):
-        return Status(exc.status, {"code": exc.code, "message": exc.message, "fields": exc.fields})
-    if isinstance(exc, InvalidInput):
-        return Status(400, {"code": exc.code, "message": exc.message, "fields": exc.fields})
-    if isinstance(exc, TransitionNotAllowed):
-        status = 400 if exc.code == "invalid" else 409
-        return Status(status, {"code": exc.code, "message": exc.message, "fields": {}})
-    if isinstance(exc, NotPermitted):
-        return Status(403, {"code": exc.code, "message": exc.message, "fields": {}})
-    assert isinstance(exc, DeliberationError)
-    return Status(400, {"code": exc.code, "message": exc.message, "fields": {}})
-
-
-def _signed_in(request: HttpRequest):  # type: ignore[no-untyped-def]
-    """The session's user; unsafe methods also pass Django's CSRF check."""
-    if not request.user.is_authenticated:
-        raise ApiError(401, "unauthenticated", _("请先登录。"))
-    if request.method not in ("GET", "HEAD", "OPTIONS") and check_csrf(request) is not None:
-        raise ApiError(403, "csrf", _("请求缺少有效的 CSRF 令牌。"))
-    return request.user
-
-
-def _community(slug: str) -> Community:
+def community_by_slug(slug: str) -> Community:
+    """The community named by ``slug``; 404 otherwise."""
     community = Community.objects.filter(slug=slug).first()
     if community is None:
         raise ApiError(404, "not_found", _("没有这个社区。"))
@@ -161,7 +121,7 @@ class ListParams(Schema):
     page: int = 1
 
 
-class OptionIn(Schema):
+class OptionIn(BodyIn):
     title: str
     description: str = ""
     cost_estimate: Decimal | None = None
@@ -171,7 +131,7 @@ class OptionIn(Schema):
     cons: str = ""
 
 
-class ProposalIn(Schema):
+class ProposalIn(BodyIn):
     community: str
     title: str
     body: str
@@ -184,28 +144,28 @@ class ProposalIn(Schema):
     options: list[OptionIn] = Field(default_factory=list)
 
 
-class AcceptIn(Schema):
+class AcceptIn(BodyIn):
     category: str
     responsible_party: str
     note: str = ""
 
 
-class AnswerIn(Schema):
+class AnswerIn(BodyIn):
     answer: str
     note: str = ""
 
 
-class RejectIn(Schema):
+class RejectIn(BodyIn):
     reason: str
     note: str = ""
 
 
-class MergeIn(Schema):
+class MergeIn(BodyIn):
     into: int
     note: str = ""
 
 
-class PublishIn(Schema):
+class PublishIn(BodyIn):
     note: str = ""
 
 
@@ -214,7 +174,7 @@ class SecondOut(Schema):
     seconds_count: int
 
 
-def _summary(proposal: Proposal, seconds: int | None = None) -> dict:
+def _summary(proposal: Proposal, seconds: int | None = None) -> dict[str, Any]:
     return {
         "id": proposal.pk,
         "community": proposal.community.slug,
@@ -231,9 +191,7 @@ def _summary(proposal: Proposal, seconds: int | None = None) -> dict:
     }
 
 
-def _detail(request: HttpRequest, proposal: Proposal) -> dict:
-    from deliberation.sanitize import clean_html
-
+def _detail(request: HttpRequest, proposal: Proposal) -> dict[str, Any]:
     options = list(proposal.options.select_related("scope_building"))
     costs = proposal_selectors.option_household_costs(
         proposal=proposal, options=options, user=request.user
@@ -271,87 +229,84 @@ def _detail(request: HttpRequest, proposal: Proposal) -> dict:
 
 
 @router.get("/", response={200: ProposalPage, **ERRORS}, summary="List published proposals")
-def list_proposals(request: HttpRequest, params: Query[ListParams]):  # type: ignore[no-untyped-def]
-    try:
-        community = _community(params.community)
-    except ApiError as exc:
-        return _error(exc)
+def list_proposals(request: HttpRequest, params: Query[ListParams]) -> dict[str, Any]:
+    community = community_by_slug(params.community)
     filters = proposal_selectors.ProposalFilters.from_params(params.dict(exclude={"page"}))
     paginator = Paginator(
         proposal_selectors.proposal_list_public(community=community, filters=filters), PAGE_SIZE
     )
     page = paginator.get_page(params.page)
-    return Status(
-        200,
-        {
-            "count": paginator.count,
-            "page": page.number,
-            "pages": paginator.num_pages,
-            "results": [_summary(p, p.seconds_count) for p in page.object_list],
-        },
-    )
+    return {
+        "count": paginator.count,
+        "page": page.number,
+        "pages": paginator.num_pages,
+        "results": [_summary(p, p.seconds_count) for p in page.object_list],
+    }
 
 
 @router.get("/{int:pk}", response={200: ProposalOut, **ERRORS}, summary="Read one proposal")
-def read_proposal(request: HttpRequest, pk: int):  # type: ignore[no-untyped-def]
-    try:
-        return Status(200, _detail(request, _proposal(request, pk)))
-    except ApiError as exc:
-        return _error(exc)
+def read_proposal(request: HttpRequest, pk: int) -> dict[str, Any]:
+    return _detail(request, _proposal(request, pk))
 
 
-@router.post("/", response={201: ProposalOut, **ERRORS}, summary="Raise a matter (signed in)")
-def raise_proposal(request: HttpRequest, payload: ProposalIn):  # type: ignore[no-untyped-def]
-    try:
-        user = _signed_in(request)
-        community = _community(payload.community)
-        member = scope.member_of(user, community)
-        author, entered_by, channel = member, None, payload.channel
-        if payload.resident_phone:
-            if not proposal_rules.can_enter_on_behalf(user, community):
-                raise NotPermitted(_("只有社区工作人员可以代居民录入议题。"))
-            author = registry_selectors.member_by_phone(
-                community=community, phone=payload.resident_phone
-            )
-            if author is None or author.party != Party.RESIDENT:
-                raise InvalidInput(
-                    _("本社区没有这个手机号的居民。"),
-                    fields={"resident_phone": [_("本社区没有这个手机号的居民。")]},
-                )
-            entered_by = user
-        if author is None:
-            raise NotPermitted(_("您不是本社区成员。"))
-        proposal = proposal_submit(
-            community=community,
-            author=author,
-            title=payload.title,
-            body=payload.body,
-            category=payload.category,
-            location=payload.location,
-            channel=channel,
-            entered_by=entered_by,
-            show_full_name=payload.show_full_name,
-            options=[OptionInput(**option.dict()) for option in payload.options],
+@router.post(
+    "/",
+    response={201: ProposalOut, **ERRORS},
+    auth=signed_in,
+    summary="Raise a matter (signed in)",
+)
+def raise_proposal(request: HttpRequest, payload: ProposalIn) -> Status:
+    user = acting_user(request)
+    community = community_by_slug(payload.community)
+    author = scope.member_of(user, community)
+    entered_by = None
+    if payload.resident_phone:
+        if not proposal_rules.can_enter_on_behalf(user, community):
+            raise NotPermitted(_("只有社区工作人员可以代居民录入议题。"))
+        author = registry_selectors.member_by_phone(
+            community=community, phone=payload.resident_phone
         )
-    except (ApiError, DeliberationError) as exc:
-        return _error(exc)
+        if author is None or author.party != Party.RESIDENT:
+            raise InvalidInput(
+                _("本社区没有这个手机号的居民。"),
+                fields={"resident_phone": [_("本社区没有这个手机号的居民。")]},
+            )
+        entered_by = user
+    if author is None:
+        raise NotPermitted(_("您不是本社区成员。"))
+    proposal = proposal_submit(
+        community=community,
+        author=author,
+        title=payload.title,
+        body=payload.body,
+        category=payload.category,
+        location=payload.location,
+        channel=payload.channel,
+        entered_by=entered_by,
+        show_full_name=payload.show_full_name,
+        options=[OptionInput(**option.dict()) for option in payload.options],
+    )
     return Status(201, _detail(request, proposal))
 
 
-def _triage(request: HttpRequest, pk: int, action):  # type: ignore[no-untyped-def]
-    try:
-        user = _signed_in(request)
-        proposal = _proposal(request, pk)
-        if not proposal_rules.can_triage_proposals(user, proposal.community):
-            raise NotPermitted(_("只有本社区工作人员可以分理议题。"))
-        proposal = action(user, proposal)
-    except (ApiError, DeliberationError) as exc:
-        return _error(exc)
-    return Status(200, _detail(request, proposal))
+def _triage(
+    request: HttpRequest, pk: int, action: Callable[[User, Proposal], Proposal]
+) -> dict[str, Any]:
+    """Run a triage ``action`` on a proposal the user may see, as its community's triage staff."""
+    user = acting_user(request)
+    proposal = _proposal(request, pk)
+    if not proposal_rules.can_triage_proposals(user, proposal.community):
+        raise NotPermitted(_("只有本社区工作人员可以分理议题。"))
+    return _detail(request, action(user, proposal))
 
 
-@router.post("/{int:pk}/accept", response={200: ProposalOut, **ERRORS}, summary="Triage: accept")
-def accept(request: HttpRequest, pk: int, payload: AcceptIn):  # type: ignore[no-untyped-def]
+@router.post(
+    "/{int:pk}/accept",
+    response={200: ProposalOut, **ERRORS},
+    auth=signed_in,
+    summary="Triage: accept",
+)
+def accept(request: HttpRequest, pk: int, payload: AcceptIn) -> dict[str, Any]:
     return _triage(
         request,
         pk,
@@ -365,8 +320,13 @@ def accept(request: HttpRequest, pk: int, payload: AcceptIn):  # type: ignore[no
     )
 
 
-@router.post("/{int:pk}/answer", response={200: ProposalOut, **ERRORS}, summary="Triage: answer")
-def answer(request: HttpRequest, pk: int, payload: AnswerIn):  # type: ignore[no-untyped-def]
+@router.post(
+    "/{int:pk}/answer",
+    response={200: ProposalOut, **ERRORS},
+    auth=signed_in,
+    summary="Triage: answer",
+)
+def answer(request: HttpRequest, pk: int, payload: AnswerIn) -> dict[str, Any]:
     return _triage(
         request,
         pk,
@@ -376,8 +336,13 @@ def answer(request: HttpRequest, pk: int, payload: AnswerIn):  # type: ignore[no
     )
 
 
-@router.post("/{int:pk}/reject", response={200: ProposalOut, **ERRORS}, summary="Triage: reject")
-def reject(request: HttpRequest, pk: int, payload: RejectIn):  # type: ignore[no-untyped-def]
+@router.post(
+    "/{int:pk}/reject",
+    response={200: ProposalOut, **ERRORS},
+    auth=signed_in,
+    summary="Triage: reject",
+)
+def reject(request: HttpRequest, pk: int, payload: RejectIn) -> dict[str, Any]:
     return _triage(
         request,
         pk,
@@ -387,9 +352,14 @@ def reject(request: HttpRequest, pk: int, payload: RejectIn):  # type: ignore[no
     )
 
 
-@router.post("/{int:pk}/merge", response={200: ProposalOut, **ERRORS}, summary="Triage: merge")
-def merge(request: HttpRequest, pk: int, payload: MergeIn):  # type: ignore[no-untyped-def]
-    def act(user, proposal):  # type: ignore[no-untyped-def]
+@router.post(
+    "/{int:pk}/merge",
+    response={200: ProposalOut, **ERRORS},
+    auth=signed_in,
+    summary="Triage: merge",
+)
+def merge(request: HttpRequest, pk: int, payload: MergeIn) -> dict[str, Any]:
+    def act(user: User, proposal: Proposal) -> Proposal:
         target = Proposal.objects.filter(pk=payload.into).first()
         if target is None:
             raise ApiError(404, "not_found", _("没有找到要合并到的议题。"))
@@ -399,20 +369,25 @@ def merge(request: HttpRequest, pk: int, payload: MergeIn):  # type: ignore[no-u
 
 
 @router.post(
-    "/{int:pk}/publish", response={200: ProposalOut, **ERRORS}, summary="Moderation: approve"
+    "/{int:pk}/publish",
+    response={200: ProposalOut, **ERRORS},
+    auth=signed_in,
+    summary="Moderation: approve",
 )
-def publish(request: HttpRequest, pk: int, payload: PublishIn):  # type: ignore[no-untyped-def]
+def publish(request: HttpRequest, pk: int, payload: PublishIn) -> dict[str, Any]:
     return _triage(
         request, pk, lambda user, p: proposal_publish(proposal=p, actor=user, note=payload.note)
     )
 
 
-@router.post("/{int:pk}/second", response={200: SecondOut, **ERRORS}, summary="Second (附议)")
-def second(request: HttpRequest, pk: int):  # type: ignore[no-untyped-def]
-    try:
-        user = _signed_in(request)
-        proposal = _proposal(request, pk)
-        _second, created = proposal_second(proposal=proposal, user=user)
-    except (ApiError, DeliberationError) as exc:
-        return _error(exc)
-    return Status(200, {"created": created, "seconds_count": proposal.seconds.count()})
+@router.post(
+    "/{int:pk}/second",
+    response={200: SecondOut, **ERRORS},
+    auth=signed_in,
+    summary="Second (附议)",
+)
+def second(request: HttpRequest, pk: int) -> dict[str, Any]:
+    user = acting_user(request)
+    proposal = _proposal(request, pk)
+    _second, created = proposal_second(proposal=proposal, user=user)
+    return {"created": created, "seconds_count": proposal.seconds.count()}

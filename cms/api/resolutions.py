@@ -2,23 +2,23 @@
 
 Read: the public list (filters as on the tracking page) and one resolution with its updates,
 steps and ratings summary. Write: the responsible party's staff post progress (multipart, with
-photos) and the completion report. Identity comes from the session only; errors are
-``{"code": ..., "message": ..., "fields": {...}}`` (400 invalid, 401 not signed in, 403 not
-permitted or CSRF, 404 not found, 409 not allowed in this status).
+photos) and the completion report. Identity comes from the session only (``auth=signed_in``);
+errors are raised and answered by ``cms/api/__init__.py`` as ``{"code", "message", "fields"?}``.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from django.core.paginator import Paginator
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import File, Form, Query, Router, Schema
+from ninja import File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
-from cms.api.proposals import ERRORS, ApiError, _community, _error, _signed_in
-from deliberation.exceptions import DeliberationError
+from cms.api.common import ERRORS, ApiError, acting_user, signed_in
+from cms.api.proposals import community_by_slug
 from deliberation.models import PhotoStage, Resolution
 from deliberation.resolutions import selectors as resolution_selectors
 from deliberation.resolutions.services import PhotoInput, progress_post, resolution_complete
@@ -108,7 +108,7 @@ class ResolutionOut(ResolutionSummary):
     ratings: RatingsOut
 
 
-def _summary(resolution: Resolution) -> dict:
+def _summary(resolution: Resolution) -> dict[str, Any]:
     return {
         "id": resolution.pk,
         "proposal_id": resolution.proposal_id,
@@ -126,7 +126,7 @@ def _summary(resolution: Resolution) -> dict:
     }
 
 
-def _detail(resolution: Resolution) -> dict:
+def _detail(resolution: Resolution) -> dict[str, Any]:
     summary = resolution_selectors.resolution_rating_summary(resolution=resolution)
     return {
         **_summary(resolution),
@@ -193,11 +193,8 @@ def _resolution(pk: int) -> Resolution:
 
 
 @router.get("/", response={200: ResolutionPage, **ERRORS}, summary="List resolutions")
-def list_resolutions(request: HttpRequest, params: Query[ListParams]):  # type: ignore[no-untyped-def]
-    try:
-        community = _community(params.community)
-    except ApiError as exc:
-        return _error(exc)
+def list_resolutions(request: HttpRequest, params: Query[ListParams]) -> dict[str, Any]:
+    community = community_by_slug(params.community)
     qs = resolution_selectors.resolution_list_public(
         community=community,
         status=params.status,
@@ -207,7 +204,7 @@ def list_resolutions(request: HttpRequest, params: Query[ListParams]):  # type: 
     ).select_related("community")
     paginator = Paginator(qs, PAGE_SIZE)
     page = paginator.get_page(params.page)
-    return 200, {
+    return {
         "count": paginator.count,
         "page": page.number,
         "pages": paginator.num_pages,
@@ -216,61 +213,50 @@ def list_resolutions(request: HttpRequest, params: Query[ListParams]):  # type: 
 
 
 @router.get("/{int:pk}", response={200: ResolutionOut, **ERRORS}, summary="Read one resolution")
-def read_resolution(request: HttpRequest, pk: int):  # type: ignore[no-untyped-def]
-    try:
-        return 200, _detail(_resolution(pk))
-    except ApiError as exc:
-        return _error(exc)
+def read_resolution(request: HttpRequest, pk: int) -> dict[str, Any]:
+    return _detail(_resolution(pk))
 
 
 @router.post(
     "/{int:pk}/progress",
     response={201: ResolutionOut, **ERRORS},
+    auth=signed_in,
     summary="Post progress (responsible party's staff; multipart with photos)",
 )
-def post_progress(  # type: ignore[no-untyped-def]
+def post_progress(
     request: HttpRequest,
     pk: int,
     text: Form[str],
     percent: Form[int],
     stage: Form[str] = PhotoStage.DURING,
-    photos: File[list[UploadedFile]] = None,  # type: ignore[assignment]
-):
-    try:
-        user = _signed_in(request)
-        resolution = _resolution(pk)
-        progress_post(
-            resolution=resolution,
-            actor=user,
-            text=text,
-            percent=percent,
-            photos=[PhotoInput(file=f, stage=stage) for f in photos or []],
-        )
-    except (ApiError, DeliberationError) as exc:
-        return _error(exc)
-    return 201, _detail(_resolution(pk))
+    photos: File[list[UploadedFile] | None] = None,
+) -> Status:
+    progress_post(
+        resolution=_resolution(pk),
+        actor=acting_user(request),
+        text=text,
+        percent=percent,
+        photos=[PhotoInput(file=f, stage=stage) for f in photos or []],
+    )
+    return Status(201, _detail(_resolution(pk)))
 
 
 @router.post(
     "/{int:pk}/complete",
     response={200: ResolutionOut, **ERRORS},
+    auth=signed_in,
     summary="Completion report (responsible party's staff; multipart with after photos)",
 )
-def complete(  # type: ignore[no-untyped-def]
+def complete(
     request: HttpRequest,
     pk: int,
     report: Form[str],
-    photos: File[list[UploadedFile]] = None,  # type: ignore[assignment]
-):
-    try:
-        user = _signed_in(request)
-        resolution = _resolution(pk)
-        resolution_complete(
-            resolution=resolution,
-            actor=user,
-            report=report,
-            photos=[PhotoInput(file=f, stage=PhotoStage.AFTER) for f in photos or []],
-        )
-    except (ApiError, DeliberationError) as exc:
-        return _error(exc)
-    return 200, _detail(_resolution(pk))
+    photos: File[list[UploadedFile] | None] = None,
+) -> dict[str, Any]:
+    resolution_complete(
+        resolution=_resolution(pk),
+        actor=acting_user(request),
+        report=report,
+        photos=[PhotoInput(file=f, stage=PhotoStage.AFTER) for f in photos or []],
+    )
+    return _detail(_resolution(pk))

@@ -1,34 +1,24 @@
 """HTML forms of the public proposal pages. They only parse input; services decide."""
 
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from cms.forms.fields import MultipleFileField
 from deliberation.i18n import interpolate_lazy
-from deliberation.models import Building, Category, Channel, Community, Party, SharingRule
+from deliberation.models import (
+    Building,
+    Category,
+    Channel,
+    Community,
+    Party,
+    ProposalStatus,
+    SharingRule,
+)
 from deliberation.photos import MAX_PHOTOS
 
 OPTION_SLOTS = 3  # blank option blocks offered without JavaScript; empty ones are ignored
-
-
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    """Several files in one input; content checks happen in ``deliberation.photos``."""
-
-    def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        kwargs.setdefault(
-            "widget",
-            MultipleFileInput(attrs={"accept": "image/jpeg,image/png,image/webp,image/gif"}),
-        )
-        super().__init__(*args, **kwargs)
-
-    def clean(self, data, initial=None):  # type: ignore[no-untyped-def]
-        single = super().clean
-        if isinstance(data, list | tuple):
-            return [single(item, initial) for item in data if item]
-        return [single(data, initial)] if data else []
 
 
 class ProposalForm(forms.Form):
@@ -54,8 +44,9 @@ class OnBehalfForm(forms.Form):
     )
     resident_phone = forms.CharField(label=_("居民手机号"), max_length=20, required=False)
 
-    def clean(self):  # type: ignore[no-untyped-def]
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         if data.get("on_behalf"):
             if not data.get("channel"):
                 self.add_error("channel", _("请注明渠道。"))
@@ -91,28 +82,31 @@ class OptionForm(forms.Form):
     )
     image = forms.FileField(label=_("示意图"), required=False)
 
-    def __init__(self, *args, community: Community, **kwargs):  # type: ignore[no-untyped-def]
+    def __init__(self, *args: Any, community: Community, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["scope_building"].queryset = Building.objects.filter(community=community)
+        scope = self.fields["scope_building"]
+        assert isinstance(scope, forms.ModelChoiceField)
+        scope.queryset = Building.objects.filter(community=community)
 
     def is_blank(self) -> bool:
         data = getattr(self, "cleaned_data", {}) or {}
         return not (data.get("title") or "").strip()
 
 
+EVERYTHING = ("", _("全部"))
+
+
 class SearchForm(forms.Form):
     q = forms.CharField(label=_("搜索"), required=False, max_length=100)
-    status = forms.ChoiceField(label=_("状态"), required=False)
-    category = forms.ChoiceField(label=_("类别"), required=False)
-    party = forms.ChoiceField(label=_("提出方"), required=False)
-    channel = forms.ChoiceField(label=_("渠道"), required=False)
-
-    def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        from deliberation.models import ProposalStatus
-
-        super().__init__(*args, **kwargs)
-        everything = [("", _("全部"))]
-        self.fields["status"].choices = everything + list(ProposalStatus.choices)
-        self.fields["category"].choices = everything + list(Category.choices)
-        self.fields["party"].choices = everything + list(Party.choices)
-        self.fields["channel"].choices = everything + list(Channel.choices)
+    status = forms.ChoiceField(
+        label=_("状态"), choices=[EVERYTHING, *ProposalStatus.choices], required=False
+    )
+    category = forms.ChoiceField(
+        label=_("类别"), choices=[EVERYTHING, *Category.choices], required=False
+    )
+    party = forms.ChoiceField(
+        label=_("提出方"), choices=[EVERYTHING, *Party.choices], required=False
+    )
+    channel = forms.ChoiceField(
+        label=_("渠道"), choices=[EVERYTHING, *Channel.choices], required=False
+    )

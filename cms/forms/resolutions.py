@@ -1,11 +1,14 @@
 """HTML forms of the resolution pages (public and admin). They only parse input; services decide."""
 
 import datetime as dt
+from collections.abc import Iterable
+from typing import Any, TypedDict
 
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from cms.forms.fields import MultipleFileField
 from deliberation.i18n import interpolate_lazy
 from deliberation.models import (
     Category,
@@ -18,8 +21,17 @@ from deliberation.models import (
 from deliberation.photos import MAX_PHOTOS
 
 
-def _blank(choices):  # type: ignore[no-untyped-def]
+def _blank(choices: Iterable[tuple[Any, Any]]) -> list[tuple[Any, Any]]:
     return [("", _("全部")), *choices]
+
+
+class ResolutionFilters(TypedDict, total=False):
+    """Keyword arguments of ``resolution_list_public`` chosen on the public list."""
+
+    status: str
+    party: str
+    category: str
+    overdue: bool
 
 
 class ResolutionFilterForm(forms.Form):
@@ -30,7 +42,7 @@ class ResolutionFilterForm(forms.Form):
     category = forms.ChoiceField(label=_("类别"), choices=_blank(Category.choices), required=False)
     overdue = forms.BooleanField(label=_("只看逾期"), required=False)
 
-    def filters(self) -> dict[str, object]:
+    def filters(self) -> ResolutionFilters:
         """Valid filter values only; an invalid one is dropped (and shown as an error)."""
         if not self.is_bound:
             return {}
@@ -73,8 +85,9 @@ class MetricsPeriodForm(forms.Form):
         label=_("结束日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
 
-    def clean(self):  # type: ignore[no-untyped-def]
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         if data.get("preset") == "custom":
             start, end = data.get("start"), data.get("end")
             if not start or not end:
@@ -96,26 +109,12 @@ class MetricsPeriodForm(forms.Form):
         return today - dt.timedelta(days=89), today
 
 
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
+class PhotosField(MultipleFileField):
+    """Several photos in one input, optional unless told otherwise."""
 
-
-class PhotosField(forms.FileField):
-    """Several photos in one input; content checks happen in ``deliberation.photos``."""
-
-    def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        kwargs.setdefault(
-            "widget",
-            MultipleFileInput(attrs={"accept": "image/jpeg,image/png,image/webp,image/gif"}),
-        )
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("required", False)
         super().__init__(*args, **kwargs)
-
-    def clean(self, data, initial=None):  # type: ignore[no-untyped-def]
-        single = super().clean
-        if isinstance(data, list | tuple):
-            return [single(item, initial) for item in data if item]
-        return [single(data, initial)] if data else []
 
 
 PHOTOS_LABEL = interpolate_lazy(_("照片(最多 %(count)s 张)"), count=MAX_PHOTOS)

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from wagtail.documents.models import AbstractDocument
 
 from deliberation.models import Community
 from meetings.minutes import selectors
-from meetings.models import Meeting, RenderStatus
+from meetings.models import Meeting
 
 
 def _community(slug: str) -> Community:
     return get_object_or_404(Community, slug=slug)
 
 
-def _serve(document, filename: str) -> FileResponse:
+def _serve(document: AbstractDocument, filename: str) -> FileResponse:
     try:
         handle = document.file.open("rb")
     except FileNotFoundError as error:
@@ -35,7 +38,7 @@ def _not_ready(request: HttpRequest, *, title: str, status: str | None, back: st
     )
 
 
-def minutes_pdf(request: HttpRequest, community: str, pk: int) -> HttpResponse:
+def minutes_pdf(request: HttpRequest, community: str, pk: int) -> HttpResponseBase:
     """The stored minutes; 404 with a page that says why when they are not rendered yet."""
     place = _community(community)
     meeting = get_object_or_404(Meeting, community=place, pk=pk)
@@ -48,11 +51,11 @@ def minutes_pdf(request: HttpRequest, community: str, pk: int) -> HttpResponse:
         request,
         title=_("《%(title)s》会议纪要尚未生成") % {"title": meeting.title},
         status=record.render_status if record else None,
-        back=f"/{place.slug}/meetings/{meeting.pk}/",
+        back=reverse("meeting-detail", args=[place.slug, meeting.pk]),
     )
 
 
-def notice_pdf(request: HttpRequest, community: str, year: int, number: int) -> HttpResponse:
+def notice_pdf(request: HttpRequest, community: str, year: int, number: int) -> HttpResponseBase:
     place = _community(community)
     notice = selectors.notice_by_serial(community=place, year=year, number=number)
     if notice is None:
@@ -63,7 +66,7 @@ def notice_pdf(request: HttpRequest, community: str, year: int, number: int) -> 
         request,
         title=_("%(serial)s 尚未生成") % {"serial": notice.serial},
         status=notice.render_status,
-        back=f"/{place.slug}/notices/",
+        back=reverse("notice-list", args=[place.slug]),
     )
 
 
@@ -75,6 +78,5 @@ def notice_list(request: HttpRequest, community: str) -> HttpResponse:
         {
             "community": place,
             "notices": selectors.notices_for_community(community=place),
-            "statuses": RenderStatus,
         },
     )

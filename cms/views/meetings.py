@@ -6,13 +6,14 @@ same actions go over the websocket (``cms/static/cms/js/live.js``).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -29,11 +30,10 @@ from votes.exceptions import VoteRefused
 
 def _meeting(community: str, pk: int) -> Meeting:
     place = get_object_or_404(Community, slug=community)
-    return get_object_or_404(
-        Meeting.objects.select_related("community", "facilitator", "current_item__poll"),
-        pk=pk,
-        community=place,
-    )
+    meeting = selectors.meeting_get(community=place, pk=pk)
+    if meeting is None:
+        raise Http404
+    return meeting
 
 
 def _visible(request: HttpRequest, meeting: Meeting) -> None:
@@ -159,7 +159,7 @@ def _refused(request: HttpRequest, exc: Exception) -> None:
 
 
 # Plain-form fields of each protocol message (strings from the form → JSON types).
-FORM_FIELDS = {
+FORM_FIELDS: dict[str, dict[str, Callable[[str], Any]]] = {
     "agenda.goto": {"item": int},
     "poll.open": {"poll": int},
     "poll.close": {"poll": int},
@@ -208,6 +208,8 @@ def meeting_action(request: HttpRequest, community: str, pk: int) -> HttpRespons
 @require_POST
 def meeting_open_view(request: HttpRequest, community: str, pk: int) -> HttpResponse:
     meeting = _meeting(community, pk)
+    if not request.user.is_authenticated:
+        return redirect_to_login(reverse("meeting-console", args=[community, pk]))
     try:
         services.meeting_open(meeting=meeting, actor=request.user)
         messages.success(request, _("会议开始"))
@@ -240,11 +242,8 @@ def meeting_vote(request: HttpRequest, community: str, pk: int) -> HttpResponse:
     try:
         poll_id = int(request.POST.get("poll", ""))
         if "ranking" in request.POST:
-            ranked = [
-                (int(v), int(k.removeprefix("rank-")))
-                for k, v in request.POST.items()
-                if k.startswith("rank-") and v.strip()
-            ]
+            ranks = {k: request.POST.get(k, "") for k in request.POST if k.startswith("rank-")}
+            ranked = [(int(v), int(k.removeprefix("rank-"))) for k, v in ranks.items() if v.strip()]
             choice: dict[str, Any] = {"ranking": [oid for _, oid in sorted(ranked)]}
         elif request.POST.getlist("choices"):
             choice = {"choices": [int(v) for v in request.POST.getlist("choices")]}
@@ -265,6 +264,8 @@ def meeting_vote(request: HttpRequest, community: str, pk: int) -> HttpResponse:
 @require_POST
 def meeting_position(request: HttpRequest, community: str, pk: int) -> HttpResponse:
     meeting = _meeting(community, pk)
+    if not request.user.is_authenticated:
+        return redirect_to_login(reverse("meeting-console", args=[community, pk]))
     try:
         services.position_record(
             meeting=meeting,

@@ -4,10 +4,18 @@ staff lifecycle actions, CSV/JSON export. Plain HTML forms; no JavaScript needed
 from __future__ import annotations
 
 import csv
+from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseRedirect,
+    JsonResponse,
+    QueryDict,
+)
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
@@ -15,10 +23,10 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from deliberation.models import Community
+from deliberation.models import Community, User
 from votes import rules, selectors
 from votes.exceptions import PollStateError, VoteRefused
-from votes.models import Ballot, BallotChannel, Method, Participation, Poll, Secrecy
+from votes.models import BallotChannel, Method, Poll, PollStatus, Secrecy
 from votes.services import (
     ballot_cast,
     poll_close,
@@ -30,18 +38,18 @@ from votes.services import (
 
 def _poll(request: HttpRequest, community: str, pk: int) -> tuple[Community, Poll]:
     place = get_object_or_404(Community, slug=community)
-    poll = (
-        Poll.objects.select_related("community", "proposal")
-        .prefetch_related("options", "events")
-        .filter(community=place, pk=pk)
-        .first()
-    )
+    poll = selectors.poll_get(community=place, pk=pk)
     if poll is None or not rules.can_view_poll(request.user, poll):
         raise Http404(_("没有找到该表决。"))
     return place, poll
 
 
-def _choice_from_post(poll: Poll, data) -> dict:
+def _signed_in(request: HttpRequest) -> User | None:
+    """The signed-in user, or None for a visitor."""
+    return request.user if request.user.is_authenticated else None
+
+
+def _choice_from_post(poll: Poll, data: QueryDict) -> dict[str, Any]:
     """The choice payload from a plain form: radio ``choice``, checkboxes ``choices``, or
     ``rank_<option id>`` number fields for ranked polls."""
     if poll.method == Method.APPROVAL:
@@ -61,7 +69,7 @@ def _choice_from_post(poll: Poll, data) -> dict:
     return {"choice": data.get("choice", "")}
 
 
-def _option_rows(poll: Poll, result: dict | None) -> list[dict]:
+def _option_rows(poll: Poll, result: dict[str, Any] | None) -> list[dict[str, Any]]:
     """Options joined with their counts from the stored result (raw tally)."""
     counts = {}
     if result:
@@ -71,7 +79,7 @@ def _option_rows(poll: Poll, result: dict | None) -> list[dict]:
     return [{"option": o, "count": counts.get(o.pk)} for o in poll.options.all()]
 
 
-def _rounds(poll: Poll, result: dict | None) -> list[dict]:
+def _rounds(poll: Poll, result: dict[str, Any] | None) -> list[dict[str, Any]]:
     """Instant run-off rounds with option labels instead of ids."""
     if not result or not result.get("ranked"):
         return []
@@ -99,7 +107,7 @@ def poll_list(request: HttpRequest, community: str) -> HttpResponse:
 def poll_detail(request: HttpRequest, community: str, pk: int) -> HttpResponse:
     place, poll = _poll(request, community, pk)
     data = selectors.poll_result_public(poll)
-    keys = selectors.voter_keys_for_user(poll, request.user)
+    keys = selectors.voter_keys_for_user(poll, _signed_in(request))
     voted = selectors.has_participated(poll, keys)
     manage = rules.can_manage_polls(request.user, place)
     result = data["result"]
@@ -118,7 +126,7 @@ def poll_detail(request: HttpRequest, community: str, pk: int) -> HttpResponse:
             "voted": voted,
             "my_receipt": selectors.voter_receipt(poll, keys),
             "delegated": bool(keys) and poll.proxies.filter(voter_key__in=keys).exists(),
-            "can_vote": poll.status == "open" and bool(keys) and not voted,
+            "can_vote": poll.status == PollStatus.OPEN and bool(keys) and not voted,
             "can_manage": manage,
             "now": timezone.now(),
         },
@@ -145,7 +153,7 @@ def poll_vote(request: HttpRequest, community: str, pk: int) -> HttpResponse:
     )
 
 
-def _paper_search(poll: Poll, query: str) -> list[dict]:
+def _paper_search(poll: Poll, query: str) -> list[dict[str, Any]]:
     query = query.strip().replace(" ", "")
     if not query:
         return []
@@ -186,7 +194,7 @@ def paper_entry(request: HttpRequest, community: str, pk: int) -> HttpResponse:
                 voter=key,
                 choice=choice,
                 channel=channel,
-                entered_by=request.user,
+                entered_by=_signed_in(request),
                 proxy_note=request.POST.get("proxy_note", ""),
                 proxy_name=request.POST.get("proxy_name", ""),
             )
@@ -204,11 +212,7 @@ def paper_entry(request: HttpRequest, community: str, pk: int) -> HttpResponse:
             )
             return HttpResponseRedirect(reverse("poll-paper", args=[place.slug, poll.pk]))
     hits = _paper_search(poll, query)
-    voted = set(
-        Participation.objects.filter(poll=poll, voter_key__in=[h["key"] for h in hits]).values_list(
-            "voter_key", flat=True
-        )
-    )
+    voted = selectors.participated_keys(poll, [h["key"] for h in hits])
     return render(
         request,
         "cms/polls/paper.html",
@@ -239,12 +243,13 @@ def poll_manage(request: HttpRequest, community: str, pk: int) -> HttpResponse:
     if not rules.can_manage_polls(request.user, place):
         raise PermissionDenied
     action = request.POST.get("action")
+    actor = _signed_in(request)
     try:
         if action == "open":
-            poll_open(poll=poll, actor=request.user)
+            poll_open(poll=poll, actor=actor)
             messages.success(request, _("表决已开始,基数已公布。"))
         elif action == "close":
-            poll_close(poll=poll, actor=request.user)
+            poll_close(poll=poll, actor=actor)
             messages.success(request, _("表决已截止,结果已公布。"))
         elif action == "extend":
             closes_at = parse_datetime(request.POST.get("closes_at", "") or "")
@@ -254,13 +259,13 @@ def poll_manage(request: HttpRequest, community: str, pk: int) -> HttpResponse:
                 closes_at = timezone.make_aware(closes_at)
             poll_extend(
                 poll=poll,
-                actor=request.user,
+                actor=actor,
                 closes_at=closes_at,
                 reason=request.POST.get("reason", ""),
             )
             messages.success(request, _("表决期已延长,并已公告。"))
         elif action == "finalise":
-            poll_finalise(poll=poll, actor=request.user, note=request.POST.get("note", ""))
+            poll_finalise(poll=poll, actor=actor, note=request.POST.get("note", ""))
             messages.success(request, _("最终结果已公布。"))
         else:
             messages.error(request, _("未知操作。"))
@@ -271,14 +276,11 @@ def poll_manage(request: HttpRequest, community: str, pk: int) -> HttpResponse:
     return HttpResponseRedirect(reverse("poll-detail", args=[place.slug, poll.pk]))
 
 
-EXPORT_FIELDS = ["seq", "voter", "choice", "headcount", "area", "channel", "entered_by", "receipt"]
-
-
-def _export_rows(poll: Poll) -> list[dict]:
+def _export_rows(poll: Poll) -> list[dict[str, Any]]:
     labels = {o.pk: o.label for o in poll.options.all()}
     secret = poll.secrecy == Secrecy.SECRET
     rows = []
-    for ballot in Ballot.objects.filter(poll=poll).select_related("entered_by").order_by("seq"):
+    for ballot in selectors.ballots_in_chain_order(poll):
         choice = ballot.choice
         ids = (
             [choice["choice"]]
@@ -313,9 +315,9 @@ def poll_export(request: HttpRequest, community: str, pk: int, fmt: str) -> Http
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     if fmt == "json":
         payload = {"poll": selectors.poll_result_public(poll), "ballots": rows}
-        response = JsonResponse(payload, json_dumps_params={"ensure_ascii": False, "indent": 1})
-        response["Content-Disposition"] = f'attachment; filename="poll-{poll.pk}-{stamp}.json"'
-        return response
+        document = JsonResponse(payload, json_dumps_params={"ensure_ascii": False, "indent": 1})
+        document["Content-Disposition"] = f'attachment; filename="poll-{poll.pk}-{stamp}.json"'
+        return document
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="poll-{poll.pk}-{stamp}.csv"'
     response.write("\ufeff")  # Excel opens UTF-8 CSV correctly only with a BOM

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from cms.forms.proposals import OPTION_SLOTS, OnBehalfForm, OptionForm, ProposalForm, SearchForm
 from deliberation import scope
 from deliberation.exceptions import DeliberationError, InvalidInput
-from deliberation.models import Community, Party
+from deliberation.models import Channel, Community, Member, Party, Proposal, User
 from deliberation.proposals import rules as proposal_rules
 from deliberation.proposals import selectors as proposal_selectors
 from deliberation.proposals.services import OptionInput, proposal_second, proposal_submit
@@ -21,6 +21,12 @@ from deliberation.proposals.triage import response_clock
 from deliberation.registry import selectors as registry_selectors
 
 PAGE_SIZE = 20
+
+
+class SignedInRequest(HttpRequest):
+    """The request of a view behind ``login_required``: its user is signed in."""
+
+    user: User
 
 
 def _community(slug: str) -> Community:
@@ -89,7 +95,7 @@ def proposal_detail(request: HttpRequest, community: str, pk: int) -> HttpRespon
 
 @require_POST
 @login_required
-def proposal_second_view(request: HttpRequest, community: str, pk: int) -> HttpResponse:
+def proposal_second_view(request: SignedInRequest, community: str, pk: int) -> HttpResponse:
     place = _community(community)
     proposal = proposal_selectors.proposal_get_visible(community=place, pk=pk, user=request.user)
     if proposal is None:
@@ -104,7 +110,7 @@ def proposal_second_view(request: HttpRequest, community: str, pk: int) -> HttpR
 
 
 @login_required
-def proposal_new(request: HttpRequest, community: str) -> HttpResponse:
+def proposal_new(request: SignedInRequest, community: str) -> HttpResponse:
     place = _community(community)
     member = scope.member_of(request.user, place)
     if member is None and not request.user.is_superuser:
@@ -151,12 +157,19 @@ def proposal_new(request: HttpRequest, community: str) -> HttpResponse:
     )
 
 
-def _submit(request, place, member, form, behalf, option_forms):  # type: ignore[no-untyped-def]
+def _submit(
+    request: SignedInRequest,
+    place: Community,
+    member: Member | None,
+    form: ProposalForm,
+    behalf: OnBehalfForm | None,
+    option_forms: list[OptionForm],
+) -> Proposal | None:
     """Call the service; put its refusals onto the forms so the person loses nothing."""
     data = form.cleaned_data
     author = member
-    channel = "online"
-    entered_by = None
+    channel: str = Channel.ONLINE
+    entered_by: User | None = None
     if behalf is not None and behalf.cleaned_data.get("on_behalf"):
         author = registry_selectors.member_by_phone(
             community=place, phone=behalf.cleaned_data["resident_phone"]

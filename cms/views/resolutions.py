@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.syndication.views import Feed
 from django.core.paginator import Paginator
-from django.db.models import Count, Max, Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.translation import gettext as _
@@ -28,33 +28,34 @@ from cms.reports import metrics_report
 from deliberation import scope
 from deliberation.models import (
     Community,
-    Member,
     Party,
     PhotoStage,
     ProgressPhoto,
-    Rating,
+    ProposalStatus,
     RatingScore,
     Resolution,
     ResolutionStatus,
 )
 from deliberation.proposals import selectors as proposal_selectors
+from deliberation.registry import selectors as registry_selectors
 from deliberation.registry.display import public_name
 from deliberation.resolutions import selectors as resolution_selectors
-from deliberation.resolutions.services import REFUSAL_MESSAGES, RatingRefused, rating_submit
+from deliberation.resolutions.services import (
+    REFUSAL_MESSAGES,
+    RatingRefused,
+    rating_refusal,
+    rating_submit,
+)
+from meetings import selectors as meeting_selectors
+from meetings.models import MeetingStatus
+from votes import selectors as vote_selectors
+from votes.counting import Verdict
 
 PAGE_SIZE = 20
 
 
 def _community(slug: str) -> Community:
     return get_object_or_404(Community, slug=slug)
-
-
-def _url(name: str, *args: Any) -> str:
-    """A link to another area's page, or "" while that page does not exist yet."""
-    try:
-        return reverse(name, args=args)
-    except NoReverseMatch:
-        return ""
 
 
 # --- list ---------------------------------------------------------------------------------------
@@ -86,17 +87,29 @@ def resolution_list(request: HttpRequest, community: str) -> HttpResponse:
 # --- detail -------------------------------------------------------------------------------------
 
 
+class StepKind(StrEnum):
+    """What a timeline step records; the template styles each as ``step-<kind>``."""
+
+    PROPOSAL = "proposal"
+    TRIAGE = "triage"
+    MEETING = "meeting"
+    POLL = "poll"
+    CREATED = "created"
+    UPDATE = "update"
+    COMPLETED = "completed"
+    REOPENED = "reopened"
+    RATING = "rating"
+
+
 @dataclass
 class Step:
     at: dt.datetime
-    kind: (
-        str  # proposal | triage | meeting | poll | created | update | completed | reopened | rating
-    )
+    kind: StepKind
     label: str
     actor: str = ""
     note: str = ""
     links: list[tuple[str, str]] = field(default_factory=list)  # (url, text)
-    percent: int | None = None
+    percent: int | None = None  # shown for progress updates only
     photos: list[ProgressPhoto] = field(default_factory=list)
     automatic: bool = False
 
@@ -104,9 +117,7 @@ class Step:
 def _actor_names(community: Community, user_ids: set[int]) -> dict[int, str]:
     """Staff by organisation or party; residents masked."""
     names: dict[int, str] = {}
-    for member in Member.objects.filter(community=community, user_id__in=user_ids).select_related(
-        "user"
-    ):
+    for member in registry_selectors.members_by_user(community=community, user_ids=user_ids):
         if member.party == Party.RESIDENT:
             names[member.user_id] = public_name(
                 str(member.user), show_full_name=member.show_full_name
@@ -116,68 +127,61 @@ def _actor_names(community: Community, user_ids: set[int]) -> dict[int, str]:
     return names
 
 
-def _meeting_steps(resolution: Resolution) -> list[Step]:
-    from meetings.models import AgendaItem
+def _name(names: dict[int, str], user_id: int | None) -> str:
+    return names.get(user_id, "") if user_id is not None else ""
 
+
+def _meeting_steps(resolution: Resolution) -> list[Step]:
     steps = []
-    items = AgendaItem.objects.filter(proposal_id=resolution.proposal_id).select_related("meeting")
-    for item in items.order_by("meeting__starts_at")[:10]:
+    for item in meeting_selectors.agenda_items_for_proposal(proposal_id=resolution.proposal_id):
         meeting = item.meeting
         slug = resolution.community.slug
-        links = [(_url("meeting-detail", slug, meeting.pk), _("会议"))]
-        if meeting.status == "closed":
-            links.append((_url("meeting-minutes-pdf", slug, meeting.pk), _("会议纪要(PDF)")))
+        links = [(reverse("meeting-detail", args=[slug, meeting.pk]), _("会议"))]
+        if meeting.status == MeetingStatus.CLOSED:
+            links.append(
+                (reverse("meeting-minutes-pdf", args=[slug, meeting.pk]), _("会议纪要(PDF)"))
+            )
         steps.append(
             Step(
                 at=meeting.starts_at,
-                kind="meeting",
+                kind=StepKind.MEETING,
                 label=_("上会协商:%(title)s") % {"title": meeting.title},
-                links=[(url, text) for url, text in links if url],
+                links=links,
             )
         )
     return steps
 
 
 def _poll_steps(resolution: Resolution) -> list[Step]:
-    from votes.models import Poll, PollStatus
-
     steps = []
-    polls = (
-        Poll.objects.filter(
-            Q(resolution=resolution) | Q(proposal_id=resolution.proposal_id, decides_proposal=True)
-        )
-        .exclude(status=PollStatus.DRAFT)
-        .order_by("created_at")[:10]
+    polls = vote_selectors.polls_for_proposal(
+        proposal_id=resolution.proposal_id, resolution_id=resolution.pk
     )
     for poll in polls:
         verdict = (poll.result or {}).get("verdict", "")
         note = {
-            "passed": _("表决通过"),
-            "failed": _("未通过"),
+            Verdict.PASSED: _("表决通过"),
+            Verdict.FAILED: _("未通过"),
         }.get(verdict, poll.get_status_display())
         steps.append(
             Step(
                 at=poll.finalised_at or poll.closed_at or poll.opened_at or poll.created_at,
-                kind="poll",
+                kind=StepKind.POLL,
                 label=_("表决:%(question)s") % {"question": poll.question},
                 note=note,
-                links=[(_url("poll-detail", resolution.community.slug, poll.pk), _("表决结果"))],
+                links=[
+                    (
+                        reverse("poll-detail", args=[resolution.community.slug, poll.pk]),
+                        _("表决结果"),
+                    )
+                ],
             )
         )
     return steps
 
 
 def _rating_steps(resolution: Resolution) -> list[Step]:
-    rows = (
-        Rating.objects.filter(resolution=resolution)
-        .values("round", "score")
-        .annotate(n=Count("pk"), last=Max("created_at"))
-    )
-    rounds: dict[int, dict[str, Any]] = {}
-    for row in rows:
-        entry = rounds.setdefault(row["round"], {"last": row["last"], "counts": {}})
-        entry["last"] = max(entry["last"], row["last"])
-        entry["counts"][row["score"]] = row["n"]
+    rounds = resolution_selectors.resolution_rating_rounds(resolution=resolution)
     steps = []
     for number, entry in sorted(rounds.items()):
         counts = entry["counts"]
@@ -185,7 +189,7 @@ def _rating_steps(resolution: Resolution) -> list[Step]:
         steps.append(
             Step(
                 at=entry["last"],
-                kind="rating",
+                kind=StepKind.RATING,
                 label=_("满意度测评(第 %(round)s 轮)") % {"round": number},
                 note=note,
             )
@@ -199,19 +203,28 @@ def resolution_timeline(resolution: Resolution) -> list[Step]:
     steps = [
         Step(
             at=proposal.submitted_at,
-            kind="proposal",
+            kind=StepKind.PROPOSAL,
             label=_("提出议题"),
             note=proposal.get_channel_display(),
             links=[
-                (_url("proposal-detail", resolution.community.slug, proposal.pk), _("查看议题"))
+                (
+                    reverse("proposal-detail", args=[resolution.community.slug, proposal.pk]),
+                    _("查看议题"),
+                )
             ],
         )
     ]
     for entry in proposal_selectors.proposal_timeline(proposal):
-        if entry.status == "decided":
+        if entry.status == ProposalStatus.DECIDED:
             continue  # shown as the resolution's own first step
         steps.append(
-            Step(at=entry.at, kind="triage", label=entry.label, actor=entry.actor, note=entry.note)
+            Step(
+                at=entry.at,
+                kind=StepKind.TRIAGE,
+                label=entry.label,
+                actor=entry.actor,
+                note=entry.note,
+            )
         )
     steps += _meeting_steps(resolution)
     steps += _poll_steps(resolution)
@@ -227,16 +240,16 @@ def resolution_timeline(resolution: Resolution) -> list[Step]:
             continue  # the completion report (an update) carries the text and photos
         if step.to_status == ResolutionStatus.IN_PROGRESS:
             label = _("形成决议")
-            kind = "created"
+            kind = StepKind.CREATED
         else:
             label = _("自动重新办理") if step.automatic else _("重新办理")
-            kind = "reopened"
+            kind = StepKind.REOPENED
         steps.append(
             Step(
                 at=step.at,
                 kind=kind,
                 label=label,
-                actor=_("系统") if step.automatic else names.get(step.actor_id, ""),
+                actor=_("系统") if step.automatic else _name(names, step.actor_id),
                 note=step.note,
                 automatic=step.automatic,
             )
@@ -245,11 +258,11 @@ def resolution_timeline(resolution: Resolution) -> list[Step]:
         steps.append(
             Step(
                 at=update.created_at,
-                kind="completed" if update.is_completion else "update",
+                kind=StepKind.COMPLETED if update.is_completion else StepKind.UPDATE,
                 label=_("办结报告") if update.is_completion else _("办理进展"),
-                actor=names.get(update.author_id, ""),
+                actor=_name(names, update.author_id),
                 note=update.text,
-                percent=update.percent,
+                percent=None if update.is_completion else update.percent,
                 photos=list(update.photos.all()),
             )
         )
@@ -260,8 +273,6 @@ def resolution_timeline(resolution: Resolution) -> list[Step]:
 
 def _rating_state(request: HttpRequest, resolution: Resolution) -> dict[str, Any]:
     """What the rating box shows: the form, the person's rating, or why they cannot rate."""
-    from deliberation.resolutions.services import rating_refusal
-
     member = scope.member_of(request.user, resolution.community)
     open_now = (
         resolution.status == ResolutionStatus.COMPLETED
@@ -341,7 +352,7 @@ class ResolutionFeed(Feed):
 
     feed_type = Atom1Feed
 
-    def get_object(self, request: HttpRequest, community: str) -> Community:  # type: ignore[override]
+    def get_object(self, request: HttpRequest, community: str) -> Community:
         return _community(community)
 
     def title(self, obj: Community) -> str:

@@ -89,7 +89,7 @@ def _buckets_lock_and_check(
     Runs inside the caller's transaction; the row locks make concurrent requests on one key
     count one after the other.
     """
-    buckets = []
+    buckets: list[RateBucket] = []
     for rule in rules:
         start = _window_start(now, rule.window)
         bucket, _created = RateBucket.objects.select_for_update().get_or_create(

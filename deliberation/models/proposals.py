@@ -2,6 +2,8 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.db.models import QuerySet
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from wagtail.models import (
     DraftStateMixin,
@@ -12,7 +14,11 @@ from wagtail.models import (
     WorkflowMixin,
 )
 
+from deliberation import scope
 from deliberation.models.communities import Building, Community, Member, Party
+
+# Wagtail's publish permission on proposals: the triage staff (居委会) of a community hold it.
+TRIAGE_PERMISSION = "deliberation.publish_proposal"
 
 
 class Channel(models.TextChoices):
@@ -134,7 +140,7 @@ class Proposal(WorkflowMixin, DraftStateMixin, LockableMixin, RevisionMixin, mod
     def __str__(self) -> str:
         return self.title
 
-    def with_content_json(self, content):  # type: ignore[no-untyped-def]
+    def with_content_json(self, content: dict[str, Any]) -> "Proposal":
         """A revision's text applied onto this row; the row keeps all non-revision fields."""
         obj = super().with_content_json(content)
         for field in self._meta.concrete_fields:
@@ -229,27 +235,28 @@ class ProposalModerationTask(Task):
     """Wagtail workflow task: approved by the triage staff of the proposal's *own* community.
 
     A plain group-approval task would let community staff of one community approve another's
-    matters; this one asks ``deliberation.rules.can_triage_proposals`` for the object's community.
+    matters; this one asks the scope for committee staff holding :data:`TRIAGE_PERMISSION` in
+    the object's community (the rule ``proposals.rules.can_triage_proposals`` states).
     """
 
     def _can_moderate(self, obj: object, user: Any) -> bool:
-        from deliberation.proposals.rules import can_triage_proposals
+        return isinstance(obj, Proposal) and scope.is_committee_member(
+            user, obj.community, permission=TRIAGE_PERMISSION
+        )
 
-        return isinstance(obj, Proposal) and can_triage_proposals(user, obj.community)
-
-    def user_can_access_editor(self, obj, user):  # type: ignore[no-untyped-def]
+    def user_can_access_editor(self, obj: object, user: Any) -> bool:
         return self._can_moderate(obj, user)
 
-    def locked_for_user(self, obj, user):  # type: ignore[no-untyped-def]
+    def locked_for_user(self, obj: object, user: Any) -> bool:
         return not self._can_moderate(obj, user)
 
-    def user_can_lock(self, obj, user):  # type: ignore[no-untyped-def]
+    def user_can_lock(self, obj: object, user: Any) -> bool:
         return self._can_moderate(obj, user)
 
-    def user_can_unlock(self, obj, user):  # type: ignore[no-untyped-def]
+    def user_can_unlock(self, obj: object, user: Any) -> bool:
         return self._can_moderate(obj, user)
 
-    def get_actions(self, obj, user):  # type: ignore[no-untyped-def]
+    def get_actions(self, obj: object, user: Any) -> list[tuple[str, str | Promise, bool]]:
         if not self._can_moderate(obj, user):
             return []
         return [
@@ -258,19 +265,11 @@ class ProposalModerationTask(Task):
             ("approve", _("通过并公开(附意见)"), True),
         ]
 
-    def get_task_states_user_can_moderate(self, user, **kwargs):  # type: ignore[no-untyped-def]
-        from deliberation.proposals.rules import can_triage_proposals
-
+    def get_task_states_user_can_moderate(self, user: Any, **kwargs: Any) -> QuerySet[TaskState]:
         states = TaskState.objects.filter(status=TaskState.STATUS_IN_PROGRESS, task=self.task_ptr)
         if user.is_superuser:
             return states
-        communities = [
-            member.community
-            for member in Member.objects.filter(user=user, party=Party.COMMITTEE).select_related(
-                "community"
-            )
-            if can_triage_proposals(user, member.community)
-        ]
+        communities = scope.committee_communities(user, permission=TRIAGE_PERMISSION)
         ids = Proposal.objects.filter(community__in=communities).values_list("pk", flat=True)
         return states.filter(workflow_state__object_id__in=[str(pk) for pk in ids])
 

@@ -4,6 +4,8 @@ Status changes only through ``deliberation.resolutions.services`` which consults
 ``deliberation.resolutions.transitions`` and records a :class:`ResolutionTransition`.
 """
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -89,7 +91,7 @@ class Resolution(models.Model):
     def __str__(self) -> str:
         return self.decision[:60] if self.decision else f"#{self.pk}"
 
-    def is_overdue(self, today=None) -> bool:
+    def is_overdue(self, today: dt.date | None = None) -> bool:
         """Open past its deadline (computed, never stored)."""
         today = today or timezone.localdate()
         return self.status != ResolutionStatus.COMPLETED and self.deadline < today

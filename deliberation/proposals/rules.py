@@ -1,9 +1,8 @@
 """Permission predicates of proposals, one named function per permission."""
 
 from deliberation.models import Community, Party, Proposal
-from deliberation.scope import AnyUser, is_committee_member, member_of
-
-TRIAGE_PERMISSION = "deliberation.publish_proposal"
+from deliberation.models.proposals import TRIAGE_PERMISSION
+from deliberation.scope import AnyUser, is_committee_member, member_of, party_in
 
 
 def can_raise_proposal(user: AnyUser, community: Community) -> bool:
@@ -13,14 +12,7 @@ def can_raise_proposal(user: AnyUser, community: Community) -> bool:
 
 def can_triage_proposals(user: AnyUser, community: Community) -> bool:
     """Community staff (居委会 party) holding the triage permission, in their own community."""
-    if not user.is_authenticated:
-        return False
-    if user.is_superuser:
-        return True
-    member = member_of(user, community)
-    return (
-        member is not None and member.party == Party.COMMITTEE and user.has_perm(TRIAGE_PERMISSION)
-    )
+    return is_committee_member(user, community, permission=TRIAGE_PERMISSION)
 
 
 def can_enter_on_behalf(user: AnyUser, community: Community) -> bool:
@@ -34,18 +26,12 @@ def can_submit_options(user: AnyUser, community: Community) -> bool:
         return False
     if user.is_superuser:
         return True
-    member = member_of(user, community)
-    return member is not None and member.party in (
-        Party.PROPERTY,
-        Party.DEPARTMENT,
-        Party.COMMITTEE,
-    )
+    return party_in(user, community) in (Party.PROPERTY, Party.DEPARTMENT, Party.COMMITTEE)
 
 
 def can_second_proposal(user: AnyUser, proposal: Proposal) -> bool:
     """Residents of the proposal's community second (附议) published matters."""
-    member = member_of(user, proposal.community)
-    return member is not None and member.party == Party.RESIDENT and proposal.live
+    return party_in(user, proposal.community) == Party.RESIDENT and proposal.live
 
 
 def can_view_proposal(user: AnyUser, proposal: Proposal) -> bool:

@@ -23,6 +23,7 @@ from deliberation.models import (
     Second,
     Unit,
 )
+from deliberation.proposals import rules as proposal_rules
 from deliberation.proposals.costs import OptionCost, UnitShareInput, household_share
 from deliberation.registry.display import public_name
 from deliberation.registry.selectors import household_unit_ids
@@ -125,7 +126,7 @@ def proposal_timeline(proposal: Proposal) -> list[TimelineEntry]:
     }
     entries = []
     for transition in transitions:
-        member = members.get(transition.actor_id)
+        member = members.get(transition.actor_id) if transition.actor_id is not None else None
         if member is None:
             actor = ""
         elif member.party == Party.RESIDENT:
@@ -156,8 +157,6 @@ def proposal_timeline(proposal: Proposal) -> list[TimelineEntry]:
 
 def proposal_get_visible(*, community: Community, pk: int, user: Any) -> Proposal | None:
     """The proposal if ``user`` may see it (published, or theirs, or they triage it)."""
-    from deliberation.proposals import rules as proposal_rules
-
     proposal = (
         Proposal.objects.filter(community=community, pk=pk)
         .select_related("author__user", "community", "merged_into")

@@ -176,7 +176,11 @@ def proposal_submit(
         and not proposal_rules.can_enter_on_behalf(actor, community)
     ):
         errors["channel"] = [_("热线、意见箱、走访、随手拍和会议渠道由社区工作人员代为录入。")]
-    if on_behalf and not proposal_rules.can_enter_on_behalf(entered_by, community):
+    if (
+        on_behalf
+        and entered_by is not None
+        and not proposal_rules.can_enter_on_behalf(entered_by, community)
+    ):
         raise NotPermitted(_("只有社区工作人员可以代居民录入议题。"))
     if on_behalf and channel == Channel.ONLINE:
         errors["channel"] = [_("代为录入时请注明渠道(热线、意见箱、走访、随手拍或会议)。")]
@@ -230,7 +234,7 @@ def proposal_submit(
             if image is not None:
                 option.image.save(image.content.name, image.content, save=False)
             option.save()
-        note = Channel(channel).label
+        note = str(Channel(channel).label)
         if on_behalf:
             note = _("%(channel)s,由工作人员代为录入") % {"channel": note}
         ProposalTransition.objects.create(

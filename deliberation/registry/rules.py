@@ -1,7 +1,7 @@
 """Roles (Django groups) and the permissions each holds; registry permission predicates."""
 
 from deliberation.models import Community, Party
-from deliberation.scope import ADMIN_ACCESS_PERMISSION, AnyUser, member_of
+from deliberation.scope import ADMIN_ACCESS_PERMISSION, AnyUser, is_committee_member
 
 
 class Role:
@@ -94,26 +94,6 @@ def role_permissions(role: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys((*ROLE_PERMISSIONS[role], *sorted(EXTRA_ROLE_PERMISSIONS[role]))))
 
 
-def has_role(user: AnyUser, role: str) -> bool:
-    """Whether the user is in the role's group (cached per user object)."""
-    if not user.is_authenticated:
-        return False
-    names: set[str] | None = user.__dict__.get("_sifang_roles")
-    if names is None:
-        names = set(user.groups.values_list("name", flat=True))
-        user.__dict__["_sifang_roles"] = names
-    return role in names
-
-
 def can_import_roster(user: AnyUser, community: Community) -> bool:
     """Community staff (committee party) with the roster permission, in their own community."""
-    if not user.is_authenticated:
-        return False
-    if user.is_superuser:
-        return True
-    member = member_of(user, community)
-    return (
-        member is not None
-        and member.party == Party.COMMITTEE
-        and user.has_perm(IMPORT_ROSTER_PERMISSION)
-    )
+    return is_committee_member(user, community, permission=IMPORT_ROSTER_PERMISSION)

@@ -30,3 +30,10 @@ def member_by_phone(*, community: Community, phone: str) -> Member | None:
         .select_related("user")
         .first()
     )
+
+
+def members_by_user(*, community: Community, user_ids: set[int]) -> list[Member]:
+    """The community's members among ``user_ids``, with their user (one query)."""
+    return list(
+        Member.objects.filter(community=community, user_id__in=user_ids).select_related("user")
+    )

@@ -54,11 +54,13 @@ def roster_import(
     the file its owners become exactly the file's owners (owners no longer listed lose that
     ownership; units absent from the file are left alone). Running it twice changes nothing.
     """
-    if (data is None) == (rows is None):
+    parsed: ParsedRoster
+    if data is not None and rows is None:
+        parsed = parse_roster(data, filename=filename)
+    elif rows is not None and data is None:
+        parsed = parse_roster_rows(rows)
+    else:
         raise ValueError("Pass exactly one of data or rows.")
-    parsed: ParsedRoster = (
-        parse_roster(data, filename=filename) if data is not None else parse_roster_rows(rows)
-    )
     if parsed.problems:
         raise RosterInvalid(parsed.problems)
     with transaction.atomic():

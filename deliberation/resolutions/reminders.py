@@ -75,11 +75,22 @@ def _site_url(path: str) -> str:
     return getattr(settings, "SITE_URL", "").rstrip("/") + path
 
 
-def _send_once(*, kind: str, key: str, recipient: str, subject: str, body: str, **links) -> bool:
+def _send_once(
+    *,
+    kind: str,
+    key: str,
+    recipient: str,
+    subject: str,
+    body: str,
+    resolution: Resolution | None = None,
+    proposal: Proposal | None = None,
+) -> bool:
     """Record and send one reminder; ``False`` when it was sent before."""
     try:
         with transaction.atomic():
-            ReminderLog.objects.create(kind=kind, key=key, recipient=recipient, **links)
+            ReminderLog.objects.create(
+                kind=kind, key=key, recipient=recipient, resolution=resolution, proposal=proposal
+            )
             send_mail(subject, body, None, [recipient])
     except IntegrityError:
         return False

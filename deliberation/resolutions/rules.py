@@ -4,8 +4,8 @@ The scope is the person's ``Member`` standing in the resolution's community and 
 Superusers pass every staff check (but never rate: ratings are residents' own).
 """
 
-from deliberation.models import STAFF_PARTIES, Community, Party, Resolution
-from deliberation.scope import AnyUser, is_committee_member, member_of
+from deliberation.models import STAFF_PARTIES, Community, Resolution
+from deliberation.scope import AnyUser, is_committee_member, party_in
 
 
 def can_manage_resolutions(user: AnyUser, community: Community) -> bool:
@@ -22,23 +22,15 @@ def can_post_progress(user: AnyUser, resolution: Resolution) -> bool:
         return True
     if resolution.responsible_person_id and resolution.responsible_person_id == user.pk:
         return True
-    member = member_of(user, resolution.community)
-    return (
-        member is not None
-        and member.party in STAFF_PARTIES
-        and member.party == resolution.responsible_party
-    )
+    party = party_in(user, resolution.community)
+    return party in STAFF_PARTIES and party == resolution.responsible_party
 
 
 def can_reopen_resolution(user: AnyUser, resolution: Resolution) -> bool:
+    """Community staff reopen a completed resolution for another round."""
     return is_committee_member(user, resolution.community)
 
 
 def can_record_followup(user: AnyUser, resolution: Resolution) -> bool:
     """Community staff make follow-up visits and calls (回访)."""
     return is_committee_member(user, resolution.community)
-
-
-def is_resident_of(user: AnyUser, community: Community) -> bool:
-    member = member_of(user, community)
-    return member is not None and member.party == Party.RESIDENT

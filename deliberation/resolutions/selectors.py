@@ -4,7 +4,7 @@ import datetime as _dt
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Max, QuerySet
 from django.db.models import Prefetch as _Prefetch
 from django.utils import timezone as _tz
 
@@ -14,6 +14,7 @@ from deliberation.models import (
     Member,
     Party,
     Proposal,
+    Rating,
     Resolution,
 )
 from deliberation.models import resolutions as _res
@@ -163,13 +164,16 @@ def metrics_facts(
     start = _dt.datetime.combine(period.start, _dt.time.min, tzinfo=tz)
     end = _dt.datetime.combine(period.end + _dt.timedelta(days=1), _dt.time.min, tzinfo=tz)
 
+    def day(value: datetime) -> _dt.date:
+        return _tz.localtime(value, tz).date()
+
     def local(value: datetime | None) -> _dt.date | None:
-        return _tz.localtime(value, tz).date() if value else None
+        return day(value) if value else None
 
     proposals = [
         _metrics.ProposalFact(
             submitted_at=row["submitted_at"],
-            submitted_on=local(row["submitted_at"]),
+            submitted_on=day(row["submitted_at"]),
             responded_at=row["responded_at"],
             response_days=community.response_days,
             responsible_party=row["responsible_party"],
@@ -180,7 +184,7 @@ def metrics_facts(
     ]
     resolutions = [
         _metrics.ResolutionFact(
-            decided_on=local(row["decided_at"]),
+            decided_on=day(row["decided_at"]),
             proposal_submitted_at=row["proposal__submitted_at"],
             deadline=row["deadline"],
             status=row["status"],
@@ -201,7 +205,7 @@ def metrics_facts(
     ]
     ratings = [
         _metrics.RatingFact(
-            rated_on=local(row["created_at"]),
+            rated_on=day(row["created_at"]),
             score=row["score"],
             responsible_party=row["resolution__responsible_party"],
         )
@@ -221,3 +225,18 @@ def resolution_feed_entries(*, community: Community, limit: int = 50) -> list[An
         .select_related("resolution__proposal")
         .order_by("-at", "-pk")[:limit]
     )
+
+
+def resolution_rating_rounds(*, resolution: Resolution) -> dict[int, dict[str, Any]]:
+    """Per rating round: the last rating's time and the count per score (one query)."""
+    rows = (
+        Rating.objects.filter(resolution=resolution)
+        .values("round", "score")
+        .annotate(n=Count("pk"), last=Max("created_at"))
+    )
+    rounds: dict[int, dict[str, Any]] = {}
+    for row in rows:
+        entry = rounds.setdefault(row["round"], {"last": row["last"], "counts": {}})
+        entry["last"] = max(entry["last"], row["last"])
+        entry["counts"][row["score"]] = row["n"]
+    return rounds

@@ -45,7 +45,7 @@ from deliberation.models import (
     ResolutionTransition,
     User,
 )
-from deliberation.photos import MAX_PHOTOS, clean_photo
+from deliberation.photos import MAX_PHOTOS, CleanPhoto, clean_photo
 from deliberation.resolutions.rules import (
     can_post_progress,
     can_record_followup,
@@ -128,7 +128,7 @@ def _transition(
     return step
 
 
-def _clean_photos(photos: Sequence[PhotoInput]) -> list[tuple[PhotoInput, object]]:
+def _clean_photos(photos: Sequence[PhotoInput]) -> list[tuple[PhotoInput, CleanPhoto]]:
     if len(photos) > MAX_PHOTOS:
         message = _("每次最多上传 %(count)s 张照片。") % {"count": MAX_PHOTOS}
         raise InvalidInput(message, fields={"photos": [message]})
@@ -141,7 +141,7 @@ def _clean_photos(photos: Sequence[PhotoInput]) -> list[tuple[PhotoInput, object
     return cleaned
 
 
-def _store_photos(update: ProgressUpdate, cleaned: list[tuple[PhotoInput, object]]) -> None:
+def _store_photos(update: ProgressUpdate, cleaned: list[tuple[PhotoInput, CleanPhoto]]) -> None:
     for index, (photo, clean) in enumerate(cleaned):
         stored = ProgressPhoto(
             update=update,
@@ -495,8 +495,8 @@ def _rate(
         raise _refuse("bad_score")
     locked = _locked(resolution)
     code = rating_refusal(resolution=locked, member=member)
-    if code:
-        raise _refuse(code)
+    if code or member is None:  # rating_refusal refuses a missing member as "not_resident"
+        raise _refuse(code or "not_resident")
     if Rating.objects.filter(resolution=locked, round=locked.round, member=member).exists():
         raise _refuse("already_rated")
     try:

@@ -12,7 +12,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Prefetch
+from django.db.models import Prefetch, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -28,7 +29,7 @@ from meetings.models import (
     SpeakerRequest,
     SpeakerStatus,
 )
-from votes.counting import verdict_label
+from votes.counting import Verdict, verdict_label
 from votes.models import BallotChannel, Option, Poll
 
 PARTY_ORDER = [Party.RESIDENT, Party.PROPERTY, Party.COMMITTEE, Party.DEPARTMENT]
@@ -40,7 +41,7 @@ def public_url(path: str) -> str:
 
 
 def meeting_public_path(meeting: Meeting) -> str:
-    return f"/{meeting.community.slug}/meetings/{meeting.pk}/"
+    return reverse("meeting-detail", kwargs={"community": meeting.community.slug, "pk": meeting.pk})
 
 
 def format_datetime(value: datetime | None) -> str:
@@ -109,7 +110,9 @@ def share_text(share: Any) -> str:
     return f"{text}({fraction})" if fraction else text
 
 
-def _option_rows(raw_options: list, winners: set[int], labels: dict[int, str]) -> list[dict]:
+def _option_rows(
+    raw_options: list[Any] | None, winners: set[int], labels: dict[int, str]
+) -> list[dict[str, Any]]:
     rows = []
     for raw in raw_options or []:
         option_id = raw.get("id")
@@ -128,7 +131,7 @@ def _option_rows(raw_options: list, winners: set[int], labels: dict[int, str]) -
     return rows
 
 
-def _thresholds(raw: list) -> list[dict]:
+def _thresholds(raw: list[Any] | None) -> list[dict[str, Any]]:
     return [
         {
             "label": str(item.get("label") or item.get("key") or ""),
@@ -140,7 +143,7 @@ def _thresholds(raw: list) -> list[dict]:
     ]
 
 
-def result_view(result: dict | None, options: list[Option]) -> dict | None:
+def result_view(result: dict[str, Any] | None, options: list[Option]) -> dict[str, Any] | None:
     """Normalise a stored poll result into the rows and lines the templates print.
 
     Returns None when the poll has no stored result yet. Labels come from the stored result
@@ -154,7 +157,7 @@ def result_view(result: dict | None, options: list[Option]) -> dict | None:
     participating = result.get("participating") or {}
     rows = _option_rows(result.get("options"), winners, labels)
     approving = [row for row in rows if row["winner"]]
-    verdict = str(result.get("verdict") or "undecided")
+    verdict = str(result.get("verdict") or Verdict.UNDECIDED)
     by_channel = [
         {"channel": str(CHANNEL_LABELS.get(key, key)), "count": count}
         for key, count in sorted((result.get("by_channel") or {}).items())
@@ -218,7 +221,7 @@ def result_view(result: dict | None, options: list[Option]) -> dict | None:
     }
 
 
-def poll_view(poll: Poll) -> dict:
+def poll_view(poll: Poll) -> dict[str, Any]:
     options = list(poll.options.all())
     return {
         "id": poll.pk,
@@ -240,7 +243,7 @@ def poll_view(poll: Poll) -> dict:
     }
 
 
-def resolution_view(resolution: Resolution | None) -> dict | None:
+def resolution_view(resolution: Resolution | None) -> dict[str, Any] | None:
     if resolution is None:
         return None
     person = resolution.responsible_person
@@ -259,7 +262,7 @@ def resolution_view(resolution: Resolution | None) -> dict | None:
 # ---------------------------------------------------------------------------------------------
 
 
-def _member_prefetch(lookup: str, queryset) -> Prefetch:
+def _member_prefetch(lookup: str, queryset: QuerySet[SpeakerRequest]) -> Prefetch:
     return Prefetch(lookup, queryset=queryset.select_related("member__user"))
 
 
@@ -304,7 +307,7 @@ def _resolutions_by_proposal(items: list[AgendaItem]) -> dict[int, Resolution]:
     return latest
 
 
-def _attendance(meeting: Meeting) -> list[dict]:
+def _attendance(meeting: Meeting) -> list[dict[str, Any]]:
     present = (
         Attendance.objects.filter(meeting=meeting, present=True)
         .select_related("member__user")
@@ -319,7 +322,7 @@ def _attendance(meeting: Meeting) -> list[dict]:
     ]
 
 
-def _item_view(number: int, item: AgendaItem, resolutions: dict[int, Resolution]) -> dict:
+def _item_view(number: int, item: AgendaItem, resolutions: dict[int, Resolution]) -> dict[str, Any]:
     proposal = item.proposal
     positions = {position.party: position for position in item.positions.all()}
     resolution = item.poll.resolution if item.poll and item.poll.resolution_id else None
@@ -383,7 +386,7 @@ def _item_view(number: int, item: AgendaItem, resolutions: dict[int, Resolution]
     }
 
 
-def minutes_context(meeting_id: int) -> dict:
+def minutes_context(meeting_id: int) -> dict[str, Any]:
     """Everything the minutes print, as plain data; the same meeting gives the same context."""
     meeting, items = load_meeting(meeting_id)
     resolutions = _resolutions_by_proposal(items)

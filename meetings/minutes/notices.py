@@ -3,41 +3,30 @@
 ``notice_issue`` takes a snapshot of what the notice shows; it issues a new notice with the next
 serial number of the community only when that snapshot differs from the current notice for the
 same poll or resolution, and the new notice supersedes the old one. The PDF is rendered in the
-background (``render_notice_task``).
+background (``tasks.render_notice_task``, rendered by ``pdf.notice_render``).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import logging
 from datetime import date, timedelta
+from functools import partial
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Max
-from django.template.loader import render_to_string
+from django.db.models import Max
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from deliberation.models import Community, Resolution, User
-from meetings.minutes.context import (
-    format_date,
-    format_datetime,
-    poll_view,
-    public_url,
-    resolution_view,
-)
-from meetings.minutes.render import css_counter_content, html_to_pdf, qr_data_uri
+from meetings.minutes.context import format_datetime, poll_view, public_url, resolution_view
 from meetings.minutes.selectors import notice_current
-from meetings.models import Notice, NoticeKind, RenderStatus
-from votes.models import Poll
-
-logger = logging.getLogger(__name__)
-
-
-class NoticeRenderFailed(Exception):
-    """A notice render failed; the failure is recorded on the notice."""
+from meetings.minutes.tasks import render_notice_task
+from meetings.models import Notice, NoticeKind
+from votes.models import Poll, PollStatus
 
 
 class NoticeNotReady(ValueError):
@@ -45,32 +34,30 @@ class NoticeNotReady(ValueError):
 
 
 def poll_public_path(poll: Poll) -> str:
-    return f"/{poll.community.slug}/polls/{poll.pk}/"
+    return reverse("poll-detail", kwargs={"community": poll.community.slug, "pk": poll.pk})
 
 
 def resolution_public_path(resolution: Resolution) -> str:
-    return f"/{resolution.community.slug}/resolutions/{resolution.pk}/"
+    return reverse(
+        "resolution-detail", kwargs={"community": resolution.community.slug, "pk": resolution.pk}
+    )
 
 
-def notice_pdf_path(notice: Notice) -> str:
-    return f"/{notice.community.slug}/notices/{notice.slug}.pdf"
-
-
-def vote_result_content(poll: Poll) -> dict:
+def vote_result_content(poll: Poll) -> dict[str, Any]:
     """What a vote result announcement (表决结果公告) shows, as JSON-safe data."""
     view = poll_view(poll)
     return {
         "kind": NoticeKind.VOTE_RESULT.value,
         "title": gettext("关于“%(question)s”的表决结果公告") % {"question": poll.question},
-        "proposal": poll.proposal.title if poll.proposal_id else "",
+        "proposal": poll.proposal.title if poll.proposal is not None else "",
         "poll": view,
-        "final": poll.status == "final",
+        "final": poll.status == PollStatus.FINAL,
         "objection_until": format_datetime(poll.objection_until),
         "public_url": public_url(poll_public_path(poll)),
     }
 
 
-def resolution_content(resolution: Resolution) -> dict:
+def resolution_content(resolution: Resolution) -> dict[str, Any]:
     """What a resolution notice (决议公示) shows: the decision and its progress."""
     updates = list(resolution.updates.order_by("created_at", "pk"))
     latest_percent = updates[-1].percent if updates else getattr(resolution, "percent_done", 0)
@@ -96,7 +83,7 @@ def resolution_content(resolution: Resolution) -> dict:
     }
 
 
-def content_hash(content: dict) -> str:
+def content_hash(content: dict[str, Any]) -> str:
     canonical = json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
@@ -118,19 +105,18 @@ def notice_issue(
     Raises ``ValueError`` unless exactly one of ``poll`` and ``resolution`` is given, and
     ``NoticeNotReady`` for a poll without a result.
     """
-    if (poll is None) == (resolution is None):
+    if poll is not None and resolution is None:
+        if not poll.result:
+            raise NoticeNotReady(gettext("表决尚未产生结果,不能发布表决结果公告。"))
+        community, kind = poll.community, NoticeKind.VOTE_RESULT
+        snapshot = partial(vote_result_content, poll)
+    elif resolution is not None and poll is None:
+        community, kind = resolution.community, NoticeKind.RESOLUTION
+        snapshot = partial(resolution_content, resolution)
+    else:
         raise ValueError("notice_issue needs exactly one of poll or resolution")
-    if poll is not None and not poll.result:
-        raise NoticeNotReady(gettext("表决尚未产生结果,不能发布表决结果公告。"))
-    subject = poll if poll is not None else resolution
-    community = subject.community
     with translation.override(settings.LANGUAGE_CODE):
-        if poll is not None:
-            kind = NoticeKind.VOTE_RESULT
-            content = vote_result_content(poll)
-        else:
-            kind = NoticeKind.RESOLUTION
-            content = resolution_content(resolution)
+        content = snapshot()
         issuing_body = issuing_body or gettext("%(community)s四方议事会") % {
             "community": community.name
         }
@@ -138,7 +124,7 @@ def notice_issue(
     today = today or timezone.localdate()
     days = posting_days if posting_days is not None else community.objection_days
     posted_until = today + timedelta(days=max(days, 0))
-    if poll is not None and poll.objection_until and poll.status != "final":
+    if poll is not None and poll.objection_until and poll.status != PollStatus.FINAL:
         posted_until = max(posted_until, timezone.localtime(poll.objection_until).date())
 
     with transaction.atomic():
@@ -175,69 +161,5 @@ def notice_issue(
             issued_at=timezone.now(),
         )
         notice_id = notice.pk
-
-        def enqueue() -> None:
-            from meetings.minutes.tasks import render_notice_task
-
-            render_notice_task.enqueue(notice_id=notice_id, attempt=1)
-
-        transaction.on_commit(enqueue)
+        transaction.on_commit(lambda: render_notice_task.enqueue(notice_id=notice_id, attempt=1))
     return notice, True
-
-
-def notice_html(*, notice: Notice) -> str:
-    """The notice poster as print HTML, from its stored snapshot (never from live data)."""
-    with translation.override(settings.LANGUAGE_CODE):
-        content = notice.content
-        supersedes = notice.supersedes
-        context = {
-            "notice": {
-                "serial": notice.serial,
-                "title": notice.title,
-                "kind": notice.kind,
-                "issuing_body": notice.issuing_body,
-                "posted_from": format_date(notice.posted_from),
-                "posted_until": format_date(notice.posted_until),
-                "issued_on": format_date(notice.issued_at),
-                "supersedes": supersedes.serial if supersedes else "",
-            },
-            "community": notice.community.name,
-            "content": content,
-            "public_url": content["public_url"],
-            "qr_data_uri": qr_data_uri(content["public_url"]),
-            "page_footer_css": css_counter_content(
-                gettext("%(serial)s 第 %%(page)s 页 / 共 %%(pages)s 页") % {"serial": notice.serial}
-            ),
-        }
-        return render_to_string("meetings/notice.html", context)
-
-
-def notice_render(*, notice_id: int) -> Notice:
-    """Render a notice's PDF now and store it; record a failure and raise NoticeRenderFailed."""
-    from meetings.minutes.services import _error_text, _store_pdf
-
-    notice = Notice.objects.select_related("community", "supersedes__community").get(pk=notice_id)
-    Notice.objects.filter(pk=notice.pk).update(render_attempts=F("render_attempts") + 1)
-    try:
-        html = notice_html(notice=notice)
-        pdf = html_to_pdf(html, base_url=settings.SITE_URL)
-        with transaction.atomic():
-            notice = Notice.objects.select_for_update().get(pk=notice.pk)
-            notice.document = _store_pdf(
-                existing=notice.document,
-                title=notice.serial + " " + notice.title,
-                filename=f"notice-{notice.community.slug}-{notice.slug}.pdf",
-                pdf=pdf,
-            )
-            notice.html_hash = hashlib.sha256(html.encode("utf-8")).hexdigest()
-            notice.render_status = RenderStatus.OK
-            notice.render_error = ""
-            notice.rendered_at = timezone.now()
-            notice.save()
-    except Exception as error:
-        logger.exception("Notice %s failed to render", notice.pk)
-        Notice.objects.filter(pk=notice.pk).update(
-            render_status=RenderStatus.FAILED, render_error=_error_text(error)
-        )
-        raise NoticeRenderFailed(str(error)) from error
-    return notice

@@ -29,7 +29,9 @@ def notices_for_community(*, community: Community, limit: int = 50) -> list[Noti
     )
 
 
-def notice_current(*, poll: Poll | None = None, resolution: Resolution | None = None):
+def notice_current(
+    *, poll: Poll | None = None, resolution: Resolution | None = None
+) -> Notice | None:
     """The latest notice about ``poll`` or ``resolution`` (None if none was issued yet).
 
     Public pages link its PDF: ``reverse("notice-pdf", args=[slug, notice.year, notice.number])``.

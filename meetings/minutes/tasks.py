@@ -8,14 +8,25 @@ backend can defer; each failure is recorded on the record staff see in the admin
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from django.utils import timezone
 from django_tasks import task
+from django_tasks.base import Task
 
+from meetings.minutes.pdf import (
+    MinutesRenderFailed,
+    NoticeRenderFailed,
+    minutes_render,
+    notice_render,
+)
+from meetings.models import Meeting
+
+MAX_ATTEMPTS = 3
 RETRY_DELAYS = [timedelta(seconds=30), timedelta(minutes=5)]
 
 
-def _retry(task_obj, attempt: int, **kwargs) -> None:
+def _retry(task_obj: Task[..., str], attempt: int, **kwargs: Any) -> None:
     """Queue the next attempt, deferred where the backend supports it."""
     delay = RETRY_DELAYS[min(attempt - 1, len(RETRY_DELAYS) - 1)]
     if task_obj.get_backend().supports_defer:
@@ -26,9 +37,6 @@ def _retry(task_obj, attempt: int, **kwargs) -> None:
 @task()
 def render_minutes_task(meeting_id: int, attempt: int = 1) -> str:
     """Render the minutes of ``meeting_id``; retry on failure until ``MAX_ATTEMPTS``."""
-    from meetings.minutes.services import MAX_ATTEMPTS, MinutesRenderFailed, minutes_render
-    from meetings.models import Meeting
-
     meeting = Meeting.objects.select_related("community").get(pk=meeting_id)
     try:
         record = minutes_render(meeting=meeting)
@@ -42,9 +50,6 @@ def render_minutes_task(meeting_id: int, attempt: int = 1) -> str:
 @task()
 def render_notice_task(notice_id: int, attempt: int = 1) -> str:
     """Render the PDF of notice ``notice_id``; retry on failure until ``MAX_ATTEMPTS``."""
-    from meetings.minutes.notices import NoticeRenderFailed, notice_render
-    from meetings.minutes.services import MAX_ATTEMPTS
-
     try:
         notice = notice_render(notice_id=notice_id)
     except NoticeRenderFailed:

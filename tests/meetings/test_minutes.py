@@ -9,9 +9,10 @@ from django.core.management import call_command
 from django.test import Client
 
 from deliberation.models import Party
-from meetings.minutes import services as minutes_services
+from meetings.minutes import pdf, tasks
 from meetings.minutes.context import minutes_context
-from meetings.minutes.services import minutes_enqueue, minutes_html
+from meetings.minutes.pdf import minutes_html
+from meetings.minutes.services import minutes_enqueue
 from meetings.models import AgendaItem, MeetingStatus, MinutesRecord, Note, RenderStatus
 from tests.factories.minutes import build_minutes_scene
 from tests.meetings.pdf_helpers import (
@@ -165,13 +166,13 @@ def test_a_failed_render_is_retried_recorded_and_loses_no_meeting_data(
         calls.append(1)
         raise RuntimeError("字体子集化失败")
 
-    monkeypatch.setattr(minutes_services, "html_to_pdf", broken)
+    monkeypatch.setattr(pdf, "html_to_pdf", broken)
     poll_result_before = dict(scene.poll.result)
     with django_capture_on_commit_callbacks(execute=True):
         minutes_enqueue(meeting=scene.meeting)
 
     record = MinutesRecord.objects.get(meeting=scene.meeting)
-    assert len(calls) == minutes_services.MAX_ATTEMPTS == 3
+    assert len(calls) == tasks.MAX_ATTEMPTS == 3
     assert record.render_status == RenderStatus.FAILED
     assert record.render_attempts == 3
     assert "RuntimeError" in record.render_error
@@ -194,7 +195,7 @@ def test_a_failed_render_is_retried_recorded_and_loses_no_meeting_data(
 def test_a_render_that_fails_once_succeeds_on_retry(
     scene, monkeypatch, django_capture_on_commit_callbacks
 ):
-    real = minutes_services.html_to_pdf
+    real = pdf.html_to_pdf
     calls = []
 
     def flaky(html, *, base_url=None):
@@ -203,7 +204,7 @@ def test_a_render_that_fails_once_succeeds_on_retry(
             raise OSError("临时错误")
         return real(html, base_url=base_url)
 
-    monkeypatch.setattr(minutes_services, "html_to_pdf", flaky)
+    monkeypatch.setattr(pdf, "html_to_pdf", flaky)
     with django_capture_on_commit_callbacks(execute=True):
         minutes_enqueue(meeting=scene.meeting)
     record = MinutesRecord.objects.get(meeting=scene.meeting)
@@ -295,7 +296,7 @@ def test_production_worker_renders_queued_minutes_and_defers_a_retry(
     def broken(html, *, base_url=None):
         raise RuntimeError("worker out of memory")
 
-    monkeypatch.setattr(minutes_services, "html_to_pdf", broken)
+    monkeypatch.setattr(pdf, "html_to_pdf", broken)
     call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload")
     record.refresh_from_db()
     assert record.render_status == RenderStatus.FAILED
@@ -338,7 +339,7 @@ def test_staff_see_a_failed_render_in_the_admin_and_can_render_again(
     def broken(html, *, base_url=None):
         raise RuntimeError("字体子集化失败")
 
-    monkeypatch.setattr(minutes_services, "html_to_pdf", broken)
+    monkeypatch.setattr(pdf, "html_to_pdf", broken)
     with django_capture_on_commit_callbacks(execute=True):
         minutes_enqueue(meeting=scene.meeting)
     monkeypatch.undo()
@@ -389,7 +390,7 @@ def test_a_failure_while_storing_the_document_is_recorded_too(
     def disk_full(**kwargs):
         raise OSError("磁盘已满")
 
-    monkeypatch.setattr(minutes_services, "_store_pdf", disk_full)
+    monkeypatch.setattr(pdf, "store_pdf", disk_full)
     with django_capture_on_commit_callbacks(execute=True):
         minutes_enqueue(meeting=scene.meeting)
     record = MinutesRecord.objects.get(meeting=scene.meeting)

@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 
 from deliberation.models import ProgressUpdate
-from meetings.minutes import notices as notice_services
+from meetings.minutes import pdf
 from meetings.minutes.notices import NoticeNotReady, notice_issue
 from meetings.models import Notice, NoticeKind, RenderStatus
 from tests.factories.minutes import build_minutes_scene
@@ -196,7 +196,7 @@ def test_a_failed_notice_render_is_retried_and_visible(
     def broken(html, *, base_url=None):
         raise RuntimeError("排版失败")
 
-    monkeypatch.setattr(notice_services, "html_to_pdf", broken)
+    monkeypatch.setattr(pdf, "html_to_pdf", broken)
     notice, issued = issue(django_capture_on_commit_callbacks, poll=scene.poll)
     assert issued
     assert notice.render_status == RenderStatus.FAILED

@@ -11,8 +11,9 @@ from tests.factories.votes import option_id, owners_estate, owners_poll, residen
 from votes import services
 from votes.exceptions import VoteRefused
 from votes.models import Ballot, BallotChannel, Method, Participation, Poll, ProxyAuthorisation
-from votes.selectors import ballots_by_channel, poll_chain_problem
+from votes.selectors import poll_chain_problem
 from votes.services import CastRequest, ballots_cast_batch
+from votes.tally import ballots_by_channel
 
 pytestmark = pytest.mark.django_db
 

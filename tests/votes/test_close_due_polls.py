@@ -109,14 +109,14 @@ def test_one_failing_poll_does_not_hold_up_the_others(scene, monkeypatch):
     later = _due_at(resident_poll(community, question="也到期"), -dt.timedelta(minutes=1))
     from votes.services import polls as poll_services
 
-    real_count = poll_services.count_poll
+    real_count = poll_services.poll_tally
 
     def count(poll):
         if poll.pk == scene["due"].pk:
             raise RuntimeError("broken")
         return real_count(poll)
 
-    monkeypatch.setattr(poll_services, "count_poll", count)
+    monkeypatch.setattr(poll_services, "poll_tally", count)
     report = services.polls_close_due()
     assert report.failed == [scene["due"].pk]
     assert [p.pk for p in report.closed] == [later.pk]

@@ -732,26 +732,33 @@ def test_spec_from_frozen_defaults():
 
 
 def test_counting_module_is_pure():
-    """No ORM, no database, no clock: only arithmetic and gettext for the reason texts."""
+    """No ORM, no database, no clock: only arithmetic and gettext for the reason texts.
+
+    Every module of the ``votes.counting`` package imports the standard library's arithmetic,
+    gettext and other modules of the package only.
+    """
     import ast
     from pathlib import Path
 
     import votes.counting
 
-    tree = ast.parse(Path(votes.counting.__file__).read_text())
     imported = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            imported |= {alias.name for alias in node.names}
-        elif isinstance(node, ast.ImportFrom):
-            imported.add(node.module)
-    assert imported <= {
+    for path in Path(votes.counting.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                imported |= {alias.name for alias in node.names}
+            elif isinstance(node, ast.ImportFrom):
+                assert node.level == 0, f"{path.name}: relative import"
+                imported.add(node.module)
+    own = {name for name in imported if name.startswith("votes.counting.")}
+    assert imported - own <= {
         "__future__",
         "math",
         "collections",
         "collections.abc",
         "dataclasses",
         "decimal",
+        "enum",
         "fractions",
         "typing",
         "django.utils.translation",

@@ -1,4 +1,8 @@
-"""Every write of the votes app. See ``polls`` (lifecycle) and ``casting`` (ballots)."""
+"""Every write of the votes app. See ``polls`` (lifecycle) and ``casting`` (ballots).
+
+``poll_tally`` (a read, in ``votes.tally``) is re-exported for the callers that count a poll
+through this package.
+"""
 
 from votes.services.casting import (
     CastOutcome,
@@ -17,10 +21,10 @@ from votes.services.polls import (
     poll_extend,
     poll_finalise,
     poll_open,
-    poll_tally,
     poll_update,
     polls_close_due,
 )
+from votes.tally import poll_tally
 
 __all__ = [
     "CastOutcome",

@@ -20,14 +20,16 @@ Guarantees (DESIGN.md "Votes"):
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from deliberation.models import User
 from votes import audit
@@ -107,7 +109,18 @@ class _Pending:
     needs_proxy_record: bool
     ballot: Ballot | None = None
     participation: Participation | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ballot_row(self) -> Ballot:
+        """The ballot row ``_build_rows`` made for this item (it runs before any insert)."""
+        assert self.ballot is not None
+        return self.ballot
+
+    @property
+    def participation_row(self) -> Participation:
+        """The participation row ``_build_rows`` made for this item."""
+        assert self.participation is not None
+        return self.participation
 
 
 def _refuse(request: CastRequest, code: str, message: str = "") -> CastOutcome:
@@ -152,7 +165,7 @@ def normalise_choice(method: str, payload: Any, option_ids: Sequence[int]) -> di
     return {key: sorted(ids) if key == "choices" else ids}
 
 
-def _poll_gate(poll: Poll | None, now) -> str | None:
+def _poll_gate(poll: Poll | None, now: dt.datetime) -> str | None:
     if poll is None:
         return "bad_request"
     if poll.status == PollStatus.DRAFT:
@@ -197,7 +210,10 @@ def _resolve_voter(
     return request.voter_key or keys[0], request.voter_id
 
 
-def _build_rows(poll: Poll, pending: list[_Pending], secret: bool, start_seq: int, head: str):
+def _build_rows(
+    poll: Poll, pending: list[_Pending], secret: bool, start_seq: int, head: str
+) -> tuple[int, str]:
+    """Give each pending ballot its chain position, hash and rows; the last (seq, hash)."""
     seq, prev = start_seq, head
     for item in pending:
         seq += 1
@@ -241,12 +257,12 @@ def _build_rows(poll: Poll, pending: list[_Pending], secret: bool, start_seq: in
 
 
 def _insert(pending: list[_Pending], secret: bool) -> None:
-    participations = [p.participation for p in pending]
+    participations = [p.participation_row for p in pending]
     if secret:
         random.shuffle(participations)
     proxies = [
         ProxyAuthorisation(
-            poll_id=p.ballot.poll_id,
+            poll_id=p.ballot_row.poll_id,
             voter_key=p.voter_key,
             proxy_name=p.request.proxy_name.strip(),
             note=p.request.proxy_note.strip(),
@@ -258,12 +274,16 @@ def _insert(pending: list[_Pending], secret: bool) -> None:
     if proxies:
         ProxyAuthorisation.objects.bulk_create(proxies)
     Participation.objects.bulk_create(participations)
-    Ballot.objects.bulk_create([p.ballot for p in pending])
+    Ballot.objects.bulk_create([p.ballot_row for p in pending])
 
 
 def _cast_for_poll(
-    poll: Poll | None, items: list[tuple[int, CastRequest]], outcomes: list, now
+    poll: Poll | None,
+    items: list[tuple[int, CastRequest]],
+    outcomes: list[CastOutcome | None],
+    now: dt.datetime,
 ) -> None:
+    """Cast ``items`` (request index, request) for one locked poll; fill their ``outcomes``."""
     gate = _poll_gate(poll, now)
     if gate:
         for i, request in items:
@@ -341,7 +361,7 @@ def _cast_for_poll(
             except IntegrityError:
                 outcomes[item.index] = _refuse(item.request, "already_voted")
                 continue
-            last_seq, last_hash = item.ballot.seq, item.ballot.hash
+            last_seq, last_hash = item.ballot_row.seq, item.ballot_row.hash
             survivors.append(item)
         accepted = survivors
     if not accepted:
@@ -349,7 +369,7 @@ def _cast_for_poll(
     Poll.objects.filter(pk=poll.pk).update(ballot_seq=last_seq, chain_head=last_hash)
     poll.ballot_seq, poll.chain_head = last_seq, last_hash
     for item in accepted:
-        ballot = item.ballot
+        ballot = item.ballot_row
         outcomes[item.index] = CastOutcome(
             request=item.request,
             receipt=CastReceipt(
@@ -359,8 +379,6 @@ def _cast_for_poll(
 
 
 def _proxy_note_missing() -> str:
-    from django.utils.translation import gettext as _
-
     return _("委托代投须注明书面授权委托书")
 
 
@@ -405,7 +423,9 @@ def ballots_cast_batch(requests: Sequence[CastRequest]) -> list[CastOutcome]:
             now = timezone.now()
             for poll_id in sorted(by_poll):
                 _cast_for_poll(locked.get(poll_id), by_poll[poll_id], outcomes, now)
-    return outcomes  # type: ignore[return-value]
+    done = [outcome for outcome in outcomes if outcome is not None]
+    assert len(done) == len(requests), "every request gets an outcome"
+    return done
 
 
 def ballot_cast(

@@ -11,7 +11,6 @@ import datetime as dt
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -19,8 +18,12 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from deliberation.models import Community, Party, Proposal, User
+from deliberation.exceptions import InvalidInput, TransitionNotAllowed
+from deliberation.models import Community, Party, Proposal, ProposalStatus, User
+from deliberation.proposals.services import proposal_transition
+from deliberation.resolutions.services import resolution_create
 from votes import audit
+from votes.counting import Verdict
 from votes.electorate import UserIds, build_electorate, totals
 from votes.exceptions import PollFrozen, PollStateError
 from votes.models import (
@@ -35,7 +38,8 @@ from votes.models import (
     Rule,
     Secrecy,
 )
-from votes.tally import count_poll
+from votes.selectors import poll_chain_problem
+from votes.tally import poll_tally
 
 logger = logging.getLogger(__name__)
 
@@ -91,7 +95,7 @@ def poll_check_config(poll: Poll) -> None:
         errors["method"] = _("业主共同决定不能使用排序复选")
     if poll.opens_at and poll.closes_at and poll.closes_at <= poll.opens_at:
         errors["closes_at"] = _("截止时间须晚于开始时间")
-    if poll.proposal_id and poll.proposal.community_id != poll.community_id:
+    if poll.proposal is not None and poll.proposal.community_id != poll.community_id:
         errors["proposal"] = _("议题不属于本社区")
     if errors:
         raise ValidationError(errors)
@@ -107,7 +111,7 @@ def _set_options(poll: Poll, labels: Iterable[str] | None) -> None:
     if labels:
         for order, label in enumerate(labels):
             Option.objects.create(poll=poll, label=label[:120], sort_order=order)
-    elif poll.proposal_id:
+    elif poll.proposal is not None:
         for order, plan in enumerate(poll.proposal.options.order_by("sort_order", "pk")):
             Option.objects.create(
                 poll=poll, label=plan.title[:120], proposal_option=plan, sort_order=order
@@ -295,7 +299,7 @@ def poll_extend(*, poll: Poll, actor: User | None, closes_at: dt.datetime, reaso
     previous = locked.closes_at
     if locked.status == PollStatus.CLOSED:
         verdict = (locked.preliminary_result or {}).get("verdict")
-        if verdict != "no_verdict":
+        if verdict != Verdict.NO_VERDICT:
             raise PollStateError(_("只有未达参与表决要求的表决可以重新开放"))
         locked.status = PollStatus.OPEN
         locked.result = None
@@ -329,7 +333,7 @@ def poll_close(*, poll: Poll, actor: User | None) -> Poll:
     if locked.status != PollStatus.OPEN:
         raise PollStateError(_("只有表决中的表决可以截止"))
     now = timezone.now()
-    result = count_poll(locked)
+    result = poll_tally(locked)
     locked.status = PollStatus.CLOSED
     locked.closed_at = now
     locked.result = result
@@ -434,14 +438,12 @@ def poll_finalise(
             raise PollStateError(_("只有已截止(公示中)的表决可以公布最终结果"))
         if not force and locked.objection_until and timezone.now() < locked.objection_until:
             raise PollStateError(_("公示期尚未结束"))
-        from votes.selectors import poll_chain_problem
-
         problem = poll_chain_problem(locked)
         if problem is not None:
             raise PollStateError(
                 _("选票校验未通过，不能公布最终结果: %(problem)s") % {"problem": problem.describe()}
             )
-        locked.result = count_poll(locked)
+        locked.result = poll_tally(locked)
         return _finalise_locked(
             locked,
             actor=actor,
@@ -479,21 +481,14 @@ def _decide_proposal(
     poll: Poll, *, actor: User | None, result: dict[str, Any], options: dict[str, Any]
 ) -> None:
     """Move the proposal per the verdict; record the resolution when it passed."""
-    from deliberation.exceptions import InvalidInput, TransitionNotAllowed
-
-    try:
-        from deliberation.proposals.services import proposal_transition
-    except ImportError:  # pragma: no cover - the proposals helper owns it
-        logger.error("deliberation.services.proposal_transition is missing")
-        return
     verdict = result.get("verdict")
     proposal = poll.proposal
     assert proposal is not None
     winner = _winner_option(poll, result)
-    if verdict == "passed":
-        to_status = "decided"
-    elif verdict == "failed":
-        to_status = "not_adopted"
+    if verdict == Verdict.PASSED:
+        to_status = ProposalStatus.DECIDED
+    elif verdict == Verdict.FAILED:
+        to_status = ProposalStatus.NOT_ADOPTED
     else:
         _log(poll, PollEventKind.NOTE, actor, note=_("未形成表决结论，议题状态不变"))
         return
@@ -507,8 +502,10 @@ def _decide_proposal(
                 note=_("表决“%(question)s”：%(reasons)s")
                 % {"question": poll.question, "reasons": reasons},
             )
-            if to_status == "decided":
-                _create_resolution(poll, actor=actor, winner=winner, options=options)
+            if to_status == ProposalStatus.DECIDED:
+                _create_resolution(
+                    poll, proposal=proposal, actor=actor, winner=winner, options=options
+                )
     except (TransitionNotAllowed, InvalidInput) as exc:
         _log(
             poll,
@@ -519,11 +516,13 @@ def _decide_proposal(
 
 
 def _create_resolution(
-    poll: Poll, *, actor: User | None, winner: Option | None, options: dict[str, Any]
+    poll: Poll,
+    *,
+    proposal: Proposal,
+    actor: User | None,
+    winner: Option | None,
+    options: dict[str, Any],
 ) -> None:
-    from deliberation.resolutions.services import resolution_create
-
-    proposal = poll.proposal
     community = poll.community
     decision = options.get("decision") or (
         _("经表决通过：%(option)s") % {"option": winner.label}
@@ -546,12 +545,3 @@ def _create_resolution(
     )
     Poll.objects.filter(pk=poll.pk).update(resolution=resolution)
     poll.resolution = resolution
-
-
-def poll_tally(poll: Poll) -> dict[str, Any]:
-    """The running count of the ballots cast so far (same shape as ``poll.result``)."""
-    return count_poll(poll)
-
-
-def area_str(value: Decimal | None) -> str:
-    return f"{(value or Decimal('0')).quantize(Decimal('0.01'))}"

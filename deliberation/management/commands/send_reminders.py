@@ -1,24 +1,23 @@
 """Send overdue-resolution and unanswered-proposal reminders (idempotent; run on a schedule)."""
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 
 from deliberation.resolutions.reminders import send_reminders
+from deliberation.resolutions.tasks import send_reminders_task
 
 
 class Command(BaseCommand):
     help = "Send deadline reminders to responsible staff; never sends the same reminder twice."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--enqueue",
             action="store_true",
             help="Queue the django-tasks task instead of running it in this process.",
         )
 
-    def handle(self, *args, enqueue: bool = False, **options):
+    def handle(self, *args: object, enqueue: bool = False, **options: object) -> None:
         if enqueue:
-            from deliberation.resolutions.tasks import send_reminders_task
-
             result = send_reminders_task.enqueue()
             self.stdout.write(f"queued {result.id}")
             return

@@ -1,8 +1,11 @@
 """``close_due_polls``: close every open poll whose closing time has passed (run on a schedule)."""
 
-from django.core.management.base import BaseCommand, CommandError
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from votes.services import polls_close_due
+from votes.tasks import close_due_polls_task
 
 
 class Command(BaseCommand):
@@ -11,17 +14,15 @@ class Command(BaseCommand):
         "idempotent, safe to run every minute and from two places at once."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--enqueue",
             action="store_true",
             help="Queue the django-tasks task instead of running it in this process.",
         )
 
-    def handle(self, *args, enqueue: bool = False, verbosity: int = 1, **options):
+    def handle(self, *args: Any, enqueue: bool = False, verbosity: int = 1, **options: Any) -> None:
         if enqueue:
-            from votes.tasks import close_due_polls_task
-
             result = close_due_polls_task.enqueue()
             if verbosity:
                 self.stdout.write(f"queued {result.id}")

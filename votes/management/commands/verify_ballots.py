@@ -1,5 +1,7 @@
 """``verify_ballots POLL``: recompute a poll's ballot hash chain; name the first misfit."""
 
+from typing import Any
+
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from votes.models import Poll
@@ -12,7 +14,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("poll", type=int, help="poll id")
 
-    def handle(self, *args: object, **options: object) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         try:
             poll = Poll.objects.get(pk=options["poll"])
         except Poll.DoesNotExist as exc:

@@ -23,7 +23,9 @@
   var notice = document.getElementById("live-notice");
   var csrfInput = document.querySelector("input[name=csrfmiddlewaretoken]");
   var csrf = csrfInput ? csrfInput.value : "";
-  var base = location.pathname.replace(/(live|console|projector)\/?$/, "");
+  // Form targets come from the page ({% url %}), so this script builds no paths of its own.
+  var actionUrl = root.getAttribute("data-action-url");
+  var voteUrl = root.getAttribute("data-vote-url");
   var skew = state.server_time ? Date.parse(state.server_time) - Date.now() : 0;
   var ws = null, attempt = 0, nextRef = 1, pending = {}, pollKey = null, stopped = false;
   var voted = {}; // poll id -> true, from `state.you.voted` and `ballot.accepted`
@@ -137,7 +139,7 @@
   }
 
   function ballotForm(poll) {
-    var form = h("form", { method: "post", action: base + "vote/", className: "ballot", "data-ws-ballot": poll.id, "data-method": poll.method });
+    var form = h("form", { method: "post", action: voteUrl, className: "ballot", "data-ws-ballot": poll.id, "data-method": poll.method });
     form.appendChild(h("input", { type: "hidden", name: "csrfmiddlewaretoken", value: csrf }));
     form.appendChild(h("input", { type: "hidden", name: "poll", value: poll.id }));
     var fs = h("fieldset", {}, [h("legend", { className: "question", text: poll.question }),
@@ -214,7 +216,7 @@
   }
 
   function actionForm(type, fields, label, className) {
-    var form = h("form", { method: "post", action: base + "action/", "data-ws-type": type, className: "inline-form" });
+    var form = h("form", { method: "post", action: actionUrl, "data-ws-type": type, className: "inline-form" });
     form.appendChild(h("input", { type: "hidden", name: "csrfmiddlewaretoken", value: csrf }));
     form.appendChild(h("input", { type: "hidden", name: "type", value: type }));
     form.appendChild(h("input", { type: "hidden", name: "next", value: location.pathname }));
