@@ -7,8 +7,21 @@ from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
 from cms.api import api
+from cms.views import media
+from deliberation.models.uploads import OPTION_IMAGES, PROGRESS_PHOTOS, PROPOSAL_PHOTOS
+
+# Photos of matters go through a permission check (cms.views.media), in every set-up and ahead of
+# the development media server below; nginx serves none of these folders (docs/deploy.md).
+MEDIA_PREFIX = settings.MEDIA_URL.lstrip("/")
 
 urlpatterns: list[URLPattern | URLResolver] = [
+    path(
+        f"{MEDIA_PREFIX}{PROPOSAL_PHOTOS}/<path:name>", media.proposal_photo, name="media-proposal"
+    ),
+    path(f"{MEDIA_PREFIX}{OPTION_IMAGES}/<path:name>", media.option_image, name="media-option"),
+    path(
+        f"{MEDIA_PREFIX}{PROGRESS_PHOTOS}/<path:name>", media.progress_photo, name="media-progress"
+    ),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("api/", api.urls),

@@ -10,6 +10,7 @@ MEETING_ERROR_MESSAGES = {
     "already_queued": _("您已在发言队列中"),
     "speech_limit": _("您在本议题的发言次数已用完"),
     "wrong_code": _("签到码不正确"),
+    "rate_limited": _("签到码错误次数过多，请稍后再试"),
     "bad_request": _("请求内容不正确"),
 }
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from typing import Annotated, Any, Literal
 
 from django.utils.translation import gettext_lazy as _
@@ -142,6 +143,20 @@ MESSAGES: dict[str, type[_Message]] = {
 }
 
 
+# No database stores a NUL (PostgreSQL) or a lone UTF-16 surrogate (UTF-8); JSON can spell both.
+_UNSTORABLE_TEXT = re.compile("[\x00\ud800-\udfff]")
+
+
+def _has_unstorable_text(value: Any) -> bool:
+    if isinstance(value, str):
+        return _UNSTORABLE_TEXT.search(value) is not None
+    if isinstance(value, dict):
+        return any(_has_unstorable_text(k) or _has_unstorable_text(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_unstorable_text(item) for item in value)
+    return False
+
+
 def _ref_of(data: Any) -> Any:
     if isinstance(data, dict):
         ref = data.get("ref")
@@ -162,6 +177,11 @@ def parse(text: str | None, *, max_bytes: int) -> _Message:
         data = json.loads(text)
     except (ValueError, RecursionError) as exc:
         raise ProtocolError("bad_request", str(_("不是有效的 JSON"))) from exc
+    if _has_unstorable_text(data):
+        # No ref: it may be the offending string, and an error frame must encode as UTF-8.
+        raise ProtocolError(
+            "bad_request", str(_("消息中含有无法保存的字符(空字符或不成对的代理字符)"))
+        )
     ref = _ref_of(data)
     if not isinstance(data, dict) or not isinstance(data.get("type"), str):
         raise ProtocolError("bad_request", str(_("缺少消息类型")), ref)

@@ -4,20 +4,42 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import QuerySet
+
 from deliberation import scope
-from deliberation.models import Member
+from deliberation.models import Community, Member, Party, User
 from meetings.models import Meeting
 
 
-def is_facilitator(user: Any, meeting: Meeting) -> bool:
-    """The meeting's facilitator, or staff allowed to change meetings."""
+def may_facilitate(user: Any, community: Community) -> bool:
+    """Whether ``user`` may facilitate meetings of ``community`` and run their votes.
+
+    Committee (居委会) staff of that very community only, read afresh (a websocket connection
+    outlives a role change); superusers pass as everywhere in ``scope``. No global Django
+    permission counts here: property and department staff never facilitate, in any community.
+    """
     if not getattr(user, "is_authenticated", False):
         return False
-    return bool(
-        user.pk == meeting.facilitator_id
-        or user.is_superuser
-        or user.has_perm("meetings.change_meeting")
-    )
+    scope.member_of(user, community, fresh=True)  # refresh the cache is_committee_member reads
+    return scope.is_committee_member(user, community)
+
+
+def facilitator_choices(communities: QuerySet[Community]) -> QuerySet[User]:
+    """The people :func:`may_facilitate` holds for in one of ``communities`` (form choices)."""
+    return User.objects.filter(
+        memberships__community__in=communities, memberships__party=Party.COMMITTEE
+    ).distinct()
+
+
+def is_facilitator(user: Any, meeting: Meeting) -> bool:
+    """Facilitate ``meeting`` (agenda, speakers, attendance, polls, notes, closing).
+
+    The named facilitator holds it as committee staff of the meeting's community, and so does
+    any other committee staff of that community (a colleague standing in); nobody else.
+    """
+    # The scope reads only the community's key: do not load (and cache) the community row on
+    # the caller's meeting object, which services hand back to their callers.
+    return may_facilitate(user, Community(pk=meeting.community_id))
 
 
 def member_of(user: Any, meeting: Meeting) -> Member | None:

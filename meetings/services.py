@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from deliberation.accounts.throttle import checkin_rules, throttle_blocked, throttle_hit
 from deliberation.exceptions import TransitionNotAllowed
 from deliberation.models import Community, Member, Party, Proposal, ProposalStatus, User
 from deliberation.proposals.services import proposal_transition
@@ -158,9 +159,17 @@ def meeting_schedule(
 
     Each proposal becomes an agenda item (in the given order) and moves to ``scheduled``;
     ``polls`` maps a proposal id to the poll that item carries. ``invitees`` are expected
-    attendees beyond the council members. Raises ``MeetingRefused("bad_request")`` for a
-    proposal of another community or not ``accepted``.
+    attendees beyond the council members. Raises ``MeetingRefused("forbidden")`` unless both
+    ``actor`` and ``facilitator`` are committee staff of ``community`` (``rules.may_facilitate``)
+    and ``MeetingRefused("bad_request")`` for a proposal of another community or not ``accepted``.
     """
+    if not rules.may_facilitate(actor, community):
+        raise MeetingRefused("forbidden")
+    if not rules.may_facilitate(facilitator, community):
+        raise MeetingRefused(
+            "forbidden",
+            _("主持人须为本社区居委会工作人员：物业和职能部门人员不能主持议事会或组织表决"),
+        )
     if not title.strip() or not place.strip():
         raise MeetingRefused("bad_request")
     proposals = list(proposals)
@@ -323,29 +332,51 @@ def attendance_mark(
     return attendance
 
 
-@transaction.atomic
-def attendance_checkin(*, meeting: Meeting, user: User, code: str) -> Attendance:
-    """Self check-in with the code shown at the door. Members of the community only."""
-    meeting = _locked(meeting)
-    if meeting.status == MeetingStatus.CLOSED:
-        raise MeetingRefused("bad_state")
-    member = _member_of(meeting, user)
-    if not meeting.checkin_code or not secrets.compare_digest(
-        (code or "").strip(), meeting.checkin_code
-    ):
-        raise MeetingRefused("wrong_code")
-    attendance, created = Attendance.objects.get_or_create(
-        meeting=meeting, member=member, defaults={"present": True, "self_checked_in": True}
-    )
-    if not created and not attendance.present:
-        attendance.present = True
-        attendance.self_checked_in = True
-        attendance.save(update_fields=["present", "self_checked_in", "at"])
-    elif not created:
-        return attendance  # already here: nothing changes
-    _bump(meeting)
-    _emit(meeting.pk, "attendance", ["attendance"])
-    return attendance
+def attendance_checkin(
+    *, meeting: Meeting, user: User, code: str, ip: str | None = None
+) -> Attendance:
+    """Self check-in with the code shown at the door. Members of the community only.
+
+    Wrong codes are counted per person, per meeting and per client address ``ip``
+    (``deliberation.accounts.throttle.checkin_rules``); once a limit is reached every check-in it
+    covers, with the right code too, is refused (``rate_limited``) until its window ends. The
+    count of a wrong code is kept although the call raises ``wrong_code``.
+    """
+    throttle_rules = checkin_rules(meeting_id=meeting.pk, user_id=user.pk, ip=ip)
+    with transaction.atomic():
+        meeting = _locked(meeting)
+        if meeting.status == MeetingStatus.CLOSED:
+            raise MeetingRefused("bad_state")
+        member = _member_of(meeting, user)
+        now = timezone.now()
+        blocked = throttle_blocked(throttle_rules, now)
+        if blocked is not None:
+            raise MeetingRefused(
+                "rate_limited",
+                _("签到码错误次数过多，请 %(minutes)s 分钟后再试，或请工作人员为您签到")
+                % {"minutes": blocked.minutes},
+            )
+        right = bool(meeting.checkin_code) and secrets.compare_digest(
+            (code or "").strip().encode(), meeting.checkin_code.encode()
+        )
+        if not right:
+            # Counted under the meeting's row lock, so concurrent guesses count one by one.
+            throttle_hit(throttle_rules, now)
+        else:
+            attendance, created = Attendance.objects.get_or_create(
+                meeting=meeting, member=member, defaults={"present": True, "self_checked_in": True}
+            )
+            if not created and not attendance.present:
+                attendance.present = True
+                attendance.self_checked_in = True
+                attendance.save(update_fields=["present", "self_checked_in", "at"])
+            elif not created:
+                return attendance  # already here: nothing changes
+            _bump(meeting)
+            _emit(meeting.pk, "attendance", ["attendance"])
+            return attendance
+    # Raised outside the transaction so the count above is kept.
+    raise MeetingRefused("wrong_code")
 
 
 # --- speakers ----------------------------------------------------------------------------

@@ -47,6 +47,16 @@ class PollStatus(models.TextChoices):
     FINAL = "final", _("最终结果")
 
 
+class ChainScheme(models.IntegerChoices):
+    """How a poll's ballot chain is sealed; fixed when the poll opens (docs/ballot-chain.md)."""
+
+    # Polls opened before keyed chains: sha256 links only, verifiable, not proof against a
+    # database writer.
+    UNKEYED = 0, _("未加密钥(旧表决)")
+    # Every link and the head also carry an HMAC-SHA256 with SIFANG_BALLOT_CHAIN_KEY.
+    HMAC_SHA256 = 1, _("密钥签名(HMAC-SHA256)")
+
+
 class Poll(models.Model):
     """A vote. Rule and electorate denominators freeze when it opens."""
 
@@ -92,6 +102,11 @@ class Poll(models.Model):
     # Last chain position handed out and its hash; both move only under the poll's row lock.
     ballot_seq = models.PositiveIntegerField(default=0)
     chain_head = models.CharField(max_length=64, blank=True)
+    chain_scheme = models.PositiveSmallIntegerField(
+        choices=ChainScheme.choices, default=ChainScheme.UNKEYED, db_default=ChainScheme.UNKEYED
+    )
+    # HMAC of (ballot_seq, chain_head) under the chain key: a truncated chain shows.
+    chain_head_mac = models.CharField(max_length=64, blank=True, default="", db_default="")
     preliminary_result = models.JSONField(null=True, blank=True)
     result = models.JSONField(null=True, blank=True)
     resolution = models.ForeignKey(
@@ -155,6 +170,8 @@ class Ballot(models.Model):
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)
     receipt = models.CharField(max_length=24)
+    # HMAC-SHA256 of the link under the chain key (keyed polls); empty for unkeyed polls.
+    mac = models.CharField(max_length=64, blank=True, default="", db_default="")
 
     class Meta:
         ordering = ["poll", "seq"]
@@ -237,3 +254,33 @@ class PollEvent(models.Model):
 
     class Meta:
         ordering = ["at", "pk"]
+
+
+class PublicationReason(models.TextChoices):
+    OPENED = "opened", _("开始表决")
+    PERIODIC = "periodic", _("表决中定时公布")
+    CLOSED = "closed", _("截止")
+    REOPENED = "reopened", _("重新开放")
+    MANUAL = "manual", _("工作人员公布")
+
+
+class ChainHeadPublication(models.Model):
+    """A chain head published with its time: after ``seq`` ballots the chain ended in ``head``.
+
+    Shown on the poll's public chain page for residents to save or print; ``verify_ballots``
+    checks the chain against every row (and against heads residents saved). ``mac`` binds the
+    row to the chain key, so a database writer without the key cannot add or re-date one.
+    """
+
+    poll = models.ForeignKey(Poll, on_delete=models.PROTECT, related_name="chain_publications")
+    seq = models.PositiveIntegerField()
+    head = models.CharField(max_length=64)
+    reason = models.CharField(max_length=10, choices=PublicationReason.choices)
+    published_at = models.DateTimeField()
+    mac = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("选票链末端公布")
+        verbose_name_plural = _("选票链末端公布")
+        ordering = ["poll", "published_at", "pk"]
+        indexes = [models.Index(fields=["poll", "published_at"], name="chainpub_poll_time")]

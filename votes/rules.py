@@ -2,26 +2,19 @@
 
 from __future__ import annotations
 
-from deliberation.models import Community, Party
-from deliberation.scope import AnyUser, is_community_staff, member_of
+from deliberation.models import Community
+from deliberation.scope import AnyUser, is_committee_member, is_community_staff
 from votes.models import Poll, PollStatus
 
 
 def can_manage_polls(user: AnyUser, community: Community) -> bool:
     """Create, open, close, extend and finalise polls: the community committee's staff.
 
-    Property and department staff never run or count a vote they may have a stake in.
+    Committee party in ``community`` itself (``scope.is_committee_member``) and staff there
+    (admin access); never a global Django permission alone. Property and department staff never
+    run or count a vote they may have a stake in, in any community.
     """
-    if not user.is_authenticated:
-        return False
-    if user.is_superuser:
-        return True
-    member = member_of(user, community)
-    return (
-        member is not None
-        and member.party == Party.COMMITTEE
-        and is_community_staff(user, community)
-    )
+    return is_committee_member(user, community) and is_community_staff(user, community)
 
 
 def can_enter_ballots(user: AnyUser, poll: Poll) -> bool:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hmac
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -10,6 +13,8 @@ from deliberation.models import Community, User
 from votes import audit
 from votes.models import (
     Ballot,
+    ChainHeadPublication,
+    ChainScheme,
     Kind,
     Participation,
     Poll,
@@ -20,6 +25,7 @@ from votes.tally import ballots_by_channel, poll_tally
 
 
 def poll_chain_rows(poll: Poll) -> list[audit.ChainRow]:
+    """The poll's ballots as chain rows, in chain order (one query)."""
     return [
         audit.ChainRow(*row)
         for row in Ballot.objects.filter(poll_id=poll.pk)
@@ -36,20 +42,104 @@ def poll_chain_rows(poll: Poll) -> list[audit.ChainRow]:
             "prev_hash",
             "hash",
             "receipt",
+            "mac",
         )
     ]
 
 
-def poll_chain_problem(poll: Poll) -> audit.ChainProblem | None:
-    """Recompute the poll's ballot chain; the first ballot that does not fit, else None."""
-    head, last_seq = Poll.objects.filter(pk=poll.pk).values_list("chain_head", "ballot_seq").get()
-    return audit.verify_chain(
+def poll_chain_publications(poll: Poll) -> list[ChainHeadPublication]:
+    """The heads published for ``poll``, oldest first (the public chain page)."""
+    return list(ChainHeadPublication.objects.filter(poll_id=poll.pk).order_by("published_at", "pk"))
+
+
+def _published_heads(poll: Poll) -> list[audit.PublishedHead]:
+    return [
+        audit.PublishedHead(
+            seq=item.seq,
+            head=item.head,
+            source=f"published {item.published_at.isoformat()}, row {item.pk}",
+            published_at=item.published_at,
+            mac=item.mac,
+        )
+        for item in poll_chain_publications(poll)
+    ]
+
+
+def _legacy_marked(poll_id: int, recorded_mac: str) -> bool:
+    expected = audit.legacy_mac(audit.configured_chain_key(), poll_id=poll_id)
+    return hmac.compare_digest(recorded_mac, expected)
+
+
+@dataclass(frozen=True)
+class ChainCheck:
+    """What ``poll_chain_check`` verified and the first problem (None: all fits)."""
+
+    scheme: ChainScheme
+    ballots: int
+    head: str
+    published_checked: int
+    external_checked: int
+    problem: audit.ChainProblem | None
+
+
+def poll_chain_check(
+    poll: Poll, *, external_heads: Sequence[audit.PublishedHead] = ()
+) -> ChainCheck:
+    """Verify the poll's ballot chain: links, MACs (keyed polls, with the configured key), the
+    recorded head, the heads published in the database and ``external_heads`` (saved by a
+    verifier). The first problem found is in ``problem``.
+    """
+    head, last_seq, scheme, recorded_mac, status = (
+        Poll.objects.filter(pk=poll.pk)
+        .values_list("chain_head", "ballot_seq", "chain_scheme", "chain_head_mac", "status")
+        .get()
+    )
+    keyed = scheme == ChainScheme.HMAC_SHA256
+    key = audit.configured_chain_key() if keyed else None
+    rows = poll_chain_rows(poll)
+    published = _published_heads(poll)
+    problem = audit.verify_chain(
         poll_id=poll.pk,
-        rows=poll_chain_rows(poll),
+        rows=rows,
         head=head,
         last_seq=last_seq,
         participations=Participation.objects.filter(poll_id=poll.pk).count(),
+        key=key,
+        recorded_head_mac=recorded_mac,
     )
+    # A draft has no chain yet; any other unkeyed poll must carry the legacy mark.
+    never_opened = status == PollStatus.DRAFT and not rows and last_seq == 0
+    if (
+        problem is None
+        and not keyed
+        and not never_opened
+        and not _legacy_marked(poll.pk, recorded_mac)
+    ):
+        problem = audit.ChainProblem(
+            None,
+            None,
+            "scheme_downgraded",
+            "the poll is marked unkeyed but was not opened before keyed chains "
+            "(its keyed MACs were removed in the database)",
+            source=f"poll {poll.pk}",
+        )
+    if problem is None:
+        problem = audit.verify_published(poll_id=poll.pk, rows=rows, published=published, key=key)
+    if problem is None:
+        problem = audit.verify_published(poll_id=poll.pk, rows=rows, published=external_heads)
+    return ChainCheck(
+        scheme=ChainScheme(scheme),
+        ballots=last_seq,
+        head=head,
+        published_checked=len(published),
+        external_checked=len(external_heads),
+        problem=problem,
+    )
+
+
+def poll_chain_problem(poll: Poll) -> audit.ChainProblem | None:
+    """Verify the poll's ballot chain (see ``poll_chain_check``); the first misfit, else None."""
+    return poll_chain_check(poll).problem
 
 
 def polls_for_community(community: Community, *, public: bool = True) -> QuerySet[Poll]:

@@ -1,19 +1,17 @@
-"""Wagtail admin: staff see every minutes render and notice with its status, attempts and error,
-and can ask for the minutes to be rendered again. Its hooks run when ``cms.wagtail_hooks`` imports
-this module."""
+"""Wagtail admin: staff see the minutes renders and notices of their own communities with their
+status, attempts and error, and committee staff can ask for the minutes to be rendered again.
+Its hooks run when ``cms.wagtail_hooks`` imports this module."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.middleware.csrf import get_token
-from django.shortcuts import get_object_or_404
 from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -21,29 +19,31 @@ from django.views.decorators.http import require_POST
 from wagtail import hooks
 from wagtail.admin.ui.tables import Column
 from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
-from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.permissions import register_permission_policy
 
+from cms.admin.policies import CommunityScopedPolicy, ScopedViewSetMixin
+from deliberation import scope
 from meetings.minutes.services import minutes_enqueue
 from meetings.models import MinutesRecord, Notice
 
 RERENDER_PERMISSION = "meetings.change_minutesrecord"
 
-
-class ViewOnlyPolicy(ModelPermissionPolicy):
-    """Records are written by the render services only; staff may look, never edit."""
-
-    def user_has_permission(self, user: AbstractBaseUser | AnonymousUser, action: str) -> bool:
-        return action == "view" and super().user_has_permission(user, "view")
-
-    def user_has_any_permission(
-        self, user: AbstractBaseUser | AnonymousUser, actions: Iterable[str]
-    ) -> bool:
-        return any(self.user_has_permission(user, action) for action in actions)
+# Records are written by the render services only: staff of the record's community may look,
+# never add or edit here.
+MINUTES_POLICY = CommunityScopedPolicy(
+    MinutesRecord, community_path="meeting__community", actions={"view"}
+)
+NOTICE_POLICY = CommunityScopedPolicy(Notice, actions={"view"})
+register_permission_policy(MinutesRecord, MINUTES_POLICY)
+register_permission_policy(Notice, NOTICE_POLICY)
 
 
-register_permission_policy(MinutesRecord, ViewOnlyPolicy(MinutesRecord))
-register_permission_policy(Notice, ViewOnlyPolicy(Notice))
+def may_rerender(user: scope.AnyUser, record: MinutesRecord) -> bool:
+    """Ask for a record's minutes again: the committee of the meeting's community, with the
+    permission."""
+    return scope.is_committee_member(
+        user, record.meeting.community, permission=RERENDER_PERMISSION
+    ) and MINUTES_POLICY.covers(user, record)
 
 
 class RerenderColumn(Column):
@@ -56,11 +56,11 @@ class RerenderColumn(Column):
         request = parent_context.get("request")
         context["csrf_token_value"] = get_token(request) if request else ""
         context["action"] = reverse("meetings_minutes_rerender", args=[instance.pk])
-        context["allowed"] = bool(request and request.user.has_perm(RERENDER_PERMISSION))
+        context["allowed"] = bool(request and may_rerender(request.user, instance))
         return context
 
 
-class MinutesRecordViewSet(ModelViewSet):
+class MinutesRecordViewSet(ScopedViewSetMixin, ModelViewSet):
     model = MinutesRecord
     icon = "doc-full"
     menu_label = gettext_lazy("会议纪要")
@@ -92,7 +92,7 @@ class MinutesRecordViewSet(ModelViewSet):
     ordering = ["-requested_at"]
 
 
-class NoticeViewSet(ModelViewSet):
+class NoticeViewSet(ScopedViewSetMixin, ModelViewSet):
     model = Notice
     icon = "doc-empty"
     menu_label = gettext_lazy("公示")
@@ -142,10 +142,16 @@ class DocumentsViewSetGroup(ModelViewSetGroup):
 
 @require_POST
 def minutes_rerender_view(request: HttpRequest, pk: int) -> HttpResponse:
-    """Queue the minutes of a record's meeting to be rendered again."""
-    if not request.user.has_perm(RERENDER_PERMISSION):
+    """Queue the minutes of a record's meeting to be rendered again (committee staff of the
+    meeting's community); a record of another community answers 404."""
+    records = MINUTES_POLICY.scope_queryset(
+        request.user, MinutesRecord.objects.select_related("meeting__community")
+    )
+    record = records.filter(pk=pk).first()
+    if record is None:
+        raise Http404
+    if not may_rerender(request.user, record):
         raise PermissionDenied
-    record = get_object_or_404(MinutesRecord.objects.select_related("meeting"), pk=pk)
     with transaction.atomic():
         minutes_enqueue(meeting=record.meeting)
     messages.success(

@@ -19,10 +19,11 @@ from django.utils.translation import gettext_lazy
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 
-from deliberation.models import STAFF_PARTIES, Community, Member, Proposal, ProposalStatus, User
+from deliberation.models import Community, Proposal, ProposalStatus, User
 from deliberation.scope import staff_communities
 from meetings.exceptions import MeetingRefused
 from meetings.models import Meeting
+from meetings.rules import facilitator_choices, may_facilitate
 from meetings.services import meeting_schedule
 from votes.models import Poll, PollStatus
 
@@ -52,9 +53,8 @@ class ScheduleForm(forms.Form):
         self._choices("community").queryset = communities
         if communities.count() == 1:
             self.fields["community"].initial = communities.first()
-        self._choices("facilitator").queryset = User.objects.filter(
-            memberships__community__in=communities, memberships__party__in=STAFF_PARTIES
-        ).distinct()
+        # Committee staff only: property and department staff never facilitate.
+        self._choices("facilitator").queryset = facilitator_choices(communities)
         self._choices("proposals").queryset = Proposal.objects.filter(
             community__in=communities,
             status__in=[ProposalStatus.ACCEPTED, ProposalStatus.NOT_ADOPTED],
@@ -74,11 +74,8 @@ class ScheduleForm(forms.Form):
                 if proposal.community_id != community.pk:
                     self.add_error("proposals", _("只能选择本社区的议题"))
             facilitator = data.get("facilitator")
-            if (
-                facilitator
-                and not Member.objects.filter(community=community, user=facilitator).exists()
-            ):
-                self.add_error("facilitator", _("主持人须为本社区成员"))
+            if facilitator and not may_facilitate(facilitator, community):
+                self.add_error("facilitator", _("主持人须为本社区居委会工作人员"))
         return data
 
 

@@ -1,7 +1,9 @@
 """Polls in the Wagtail admin: list, inspect, create and edit drafts through the services.
 
 Lifecycle steps (open, close, extend, finalise), paper-ballot entry and exports live on the
-poll's public staff page (``/<community>/polls/<id>/``), linked from here.
+poll's public staff page (``/<community>/polls/<id>/``), linked from here. Every view is scoped
+to the communities where the user may run polls (``votes.rules.can_manage_polls``: committee
+staff; property and department staff never run or count a vote).
 """
 
 from __future__ import annotations
@@ -18,15 +20,29 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel, ObjectList
 from wagtail.admin.ui.tables import Column
+from wagtail.permissions import register_permission_policy
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import CreateView, EditView, SnippetViewSet
 
+from cms.admin.policies import CommunityScopedPolicy, ScopedViewSetMixin
 from deliberation import scope
+from deliberation.models import Community, Proposal
 from votes import services
 from votes.models import Poll, PollStatus
+from votes.rules import can_manage_polls
 from votes.services.polls import EDITABLE_FIELDS, FROZEN_FIELDS, poll_check_config
 
 FORM_FROZEN = {"proposal" if f == "proposal_id" else f for f in FROZEN_FIELDS}
+
+
+def poll_communities(user: scope.AnyUser) -> QuerySet[Community]:
+    """Where the user may run polls: committee staff with admin access (``can_manage_polls``)."""
+    return scope.committee_communities(user) & scope.staff_communities(user)
+
+
+# Registered before the viewset so Wagtail never builds its global fallback policy.
+POLL_POLICY = CommunityScopedPolicy(Poll, communities=poll_communities, stands_in=can_manage_polls)
+register_permission_policy(Poll, POLL_POLICY)
 
 
 class PollAdminForm(WagtailAdminModelForm):
@@ -39,13 +55,28 @@ class PollAdminForm(WagtailAdminModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # Only the communities where the user runs polls, and their matters.
+        communities = POLL_POLICY.communities(self.for_user) if self.for_user else None
+        if communities is not None:
+            self._choices("community").queryset = communities.order_by("name")
+            self._choices("proposal").queryset = Proposal.objects.filter(
+                community__in=communities
+            ).order_by("-submitted_at")
         if self.instance.pk:
             self.fields["option_labels"].initial = "\n".join(
                 self.instance.options.values_list("label", flat=True)
             )
 
+    def _choices(self, name: str) -> forms.ModelChoiceField:
+        field = self.fields[name]
+        assert isinstance(field, forms.ModelChoiceField)  # foreign keys of the model
+        return field
+
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
+        community, proposal = cleaned.get("community"), cleaned.get("proposal")
+        if community is not None and proposal is not None and proposal.community_id != community.pk:
+            self.add_error("proposal", _("只能选择本社区的议题"))
         instance = self.instance
         if instance.pk and instance.status != PollStatus.DRAFT:
             if set(self.changed_data) & (FORM_FROZEN | {"option_labels"}):
@@ -76,6 +107,8 @@ class PollAdminForm(WagtailAdminModelForm):
 class PollCreateView(CreateView):
     def save_instance(self) -> Poll:
         data = self.form.cleaned_data
+        if not can_manage_polls(self.request.user, data["community"]):
+            raise PermissionDenied
         return services.poll_create(
             community=data["community"],
             proposal=data.get("proposal"),
@@ -97,13 +130,6 @@ class PollCreateView(CreateView):
 
 
 class PollEditView(EditView):
-    def get_object(self, queryset: QuerySet[Poll] | None = None) -> Poll:
-        """The poll, for staff of its own community only."""
-        obj = super().get_object(queryset)
-        if not scope.is_community_staff(self.request.user, obj.community):
-            raise PermissionDenied
-        return obj
-
     def save_instance(self) -> Poll:
         form = self.form
         data = form.cleaned_data
@@ -131,7 +157,7 @@ class PublicPageColumn(Column):
         )
 
 
-class PollViewSet(SnippetViewSet):
+class PollViewSet(ScopedViewSetMixin, SnippetViewSet):
     model = Poll
     icon = "tasks"
     menu_label = _("表决")
@@ -141,6 +167,7 @@ class PollViewSet(SnippetViewSet):
     add_view_class = PollCreateView
     edit_view_class = PollEditView
     inspect_view_enabled = True
+    copy_view_enabled = False  # a poll is created through the service, with its options
     list_display = [
         "question",
         "community",
@@ -181,8 +208,8 @@ class PollViewSet(SnippetViewSet):
     )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Poll]:
-        """The polls of the communities where the user is staff; all for superusers."""
-        return scope.scope_queryset(request.user, Poll.objects.select_related("community"))
+        """The polls of the communities where the user runs polls; all for superusers."""
+        return POLL_POLICY.scope_queryset(request.user, Poll.objects.select_related("community"))
 
 
 register_snippet(PollViewSet)

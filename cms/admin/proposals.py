@@ -1,6 +1,15 @@
-"""Wagtail admin integration of the deliberation domain (autoloaded by Wagtail)."""
+"""Proposals in the Wagtail admin: the snippet (list, inspect, edit the text, moderation,
+history) and the triage views, all inside the user's community scope.
 
-from django.core.exceptions import PermissionDenied
+There is no snippet "add" (nor "copy"): a matter enters only through
+``deliberation.proposals.services.proposal_submit``, which records the channel and the staff
+member who typed it in. Staff enter a resident's matter on the community's own page
+(``/<community>/proposals/new/``, "代居民录入": channel, and the resident found by phone among that
+community's residents); the list links to that page for each community where the user may.
+"""
+
+from functools import cached_property
+
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import URLPattern, path, reverse
@@ -8,44 +17,64 @@ from django.utils.translation import gettext_lazy
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
+from wagtail.admin.widgets.button import HeaderButton
+from wagtail.permissions import register_permission_policy
 from wagtail.snippets.models import register_snippet
-from wagtail.snippets.views.snippets import EditView, SnippetViewSet
+from wagtail.snippets.views.snippets import IndexView, SnippetViewSet
 
 from cms.admin import triage as proposal_admin_views
+from cms.admin.policies import CommunityScopedPolicy, ScopedDeleteBulkAction, ScopedViewSetMixin
 from deliberation import scope
 from deliberation.models import Proposal
-from deliberation.proposals.rules import TRIAGE_PERMISSION
+from deliberation.proposals.rules import TRIAGE_PERMISSION, can_enter_on_behalf
+
+# Registered before the viewset so Wagtail never builds its global fallback policy. Staff of the
+# proposal's own community only; "add" is offered to nobody (see the module docstring).
+PROPOSAL_POLICY = CommunityScopedPolicy(
+    Proposal, actions={"view", "change", "delete", "publish", "lock", "unlock"}
+)
+register_permission_policy(Proposal, PROPOSAL_POLICY)
 
 
-class ProposalEditView(EditView):
-    def get_object(self, queryset: QuerySet[Proposal] | None = None) -> Proposal:
-        """The proposal, for staff of its own community only."""
-        obj = super().get_object(queryset)
-        if not scope.is_community_staff(self.request.user, obj.community):
-            raise PermissionDenied
-        return obj
+class ProposalIndexView(IndexView):
+    @cached_property
+    def header_buttons(self) -> list[HeaderButton]:
+        """One "enter a matter" link per community where the user may enter on behalf."""
+        communities = scope.committee_communities(self.request.user).order_by("name")
+        return [
+            HeaderButton(
+                gettext_lazy("代居民录入议题:%(community)s") % {"community": community.name},
+                url=reverse("proposal-new", args=[community.slug]),
+                icon_name="plus",
+            )
+            for community in communities
+            if can_enter_on_behalf(self.request.user, community)
+        ]
 
 
-class ProposalViewSet(SnippetViewSet):
+class ProposalViewSet(ScopedViewSetMixin, SnippetViewSet):
     model = Proposal
     icon = "doc-full"
     menu_label = gettext_lazy("议题")
     menu_name = "proposals"
     menu_order = 200
     add_to_admin_menu = True
-    edit_view_class = ProposalEditView
+    index_view_class = ProposalIndexView
     list_display = ["title", "community", "status", "channel", "submitted_at"]
     list_filter = ["status", "category", "channel", "party", "community", "live"]
     search_fields = ["title", "body", "location"]
     ordering = ["-submitted_at"]
     inspect_view_enabled = True
+    copy_view_enabled = False
+    # Where a matter comes from and who raised it are facts recorded at intake: shown, never
+    # edited here (an edit could move a matter to another community or another author).
     panels = [
         MultiFieldPanel(
             [
-                FieldPanel("community"),
-                FieldPanel("author"),
-                FieldPanel("channel"),
-                FieldPanel("party"),
+                FieldPanel("community", read_only=True),
+                FieldPanel("author", read_only=True),
+                FieldPanel("channel", read_only=True),
+                FieldPanel("party", read_only=True),
             ],
             heading=gettext_lazy("来源"),
         ),
@@ -58,10 +87,16 @@ class ProposalViewSet(SnippetViewSet):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Proposal]:
         """The matters of the communities where the user is staff; all for superusers."""
-        return scope.scope_queryset(request.user, Proposal.objects.select_related("community"))
+        return PROPOSAL_POLICY.scope_queryset(
+            request.user, Proposal.objects.select_related("community")
+        )
 
 
 register_snippet(ProposalViewSet)
+
+
+# After Wagtail's own bulk delete (order 0), so this one wins for the scoped snippet models.
+hooks.register("register_bulk_action", ScopedDeleteBulkAction, order=1)
 
 
 @hooks.register("register_admin_urls")

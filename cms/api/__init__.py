@@ -5,10 +5,16 @@ Errors are answered here and nowhere else: every error body is ``{"code", "messa
 signed in, 403 forbidden or CSRF, 404 not found or not visible, 409 not allowed in this state.
 """
 
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+from django.contrib.auth.decorators import user_passes_test
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import HttpError, ValidationError
+from ninja.openapi.views import openapi_json
 
 from cms.api.common import ApiError
 from deliberation.exceptions import (
@@ -19,11 +25,26 @@ from deliberation.exceptions import (
 )
 from votes.exceptions import PollStateError, VoteRefused
 
+
+def docs_for_staff(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """ninja's ``docs_decorator``: the interactive docs (/api/docs) only for people who may use
+    the admin (others are sent to the admin sign-in); the schema (/api/openapi.json) stays
+    public. ninja passes both views here as ``functools.partial`` objects."""
+    if isinstance(view, partial) and view.func is openapi_json:
+        return view
+    return user_passes_test(_may_read_docs, login_url="wagtailadmin_login")(view)
+
+
+def _may_read_docs(user: Any) -> bool:
+    return bool(user.is_active and user.has_perm("wagtailadmin.access_admin"))
+
+
 api = NinjaAPI(
     title="Sifang API",
     version="1.0.0",
     description="四方议事厅 JSON API: proposals, polls, ballots and resolutions.",
     urls_namespace="api",
+    docs_decorator=docs_for_staff,
 )
 
 # The status of each ballot refusal; a code not listed is bad input (400).

@@ -1,7 +1,9 @@
 """Sign-in pages: residents with phone + one-time code, staff with username + password.
 
 Plain forms, no JavaScript. The phone being signed in is kept in the session between the two
-steps, never in the URL. All checks and limits live in ``deliberation.accounts.services``.
+steps, never in the URL. All checks and limits live in ``deliberation.accounts.services``; the
+staff password form (here and at ``/admin/login/``) is locked by django-axes after repeated
+failures, and :func:`lockout_response` shows that on the sign-in page.
 """
 
 from django import forms
@@ -15,7 +17,9 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from deliberation.accounts.network import client_ip
 from deliberation.accounts.services import SignInRefused, signin_code_request, signin_code_verify
+from deliberation.accounts.throttle import minutes_up
 from deliberation.registry.phones import mask_phone, normalise_phone
 
 SESSION_PHONE = "sifang_signin_phone"
@@ -44,18 +48,6 @@ class CodeForm(forms.Form):
     )
 
 
-def client_ip(request: HttpRequest) -> str | None:
-    """The client's address; ``X-Forwarded-For`` counts only behind ``SIFANG_PROXY_COUNT``
-    trusted proxies (each appends one address), so a client cannot pick its own."""
-    proxies = int(getattr(settings, "SIFANG_PROXY_COUNT", 0) or 0)
-    if proxies > 0:
-        chain = [a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
-        chain = [a for a in chain if a]
-        if len(chain) >= proxies:
-            return chain[-proxies]
-    return request.META.get("REMOTE_ADDR") or None
-
-
 def _safe_next(request: HttpRequest, target: str | None) -> str:
     if target and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
@@ -80,7 +72,12 @@ class SignInView(auth_views.LoginView):
 
 
 def _render_login(
-    request: HttpRequest, *, phone_form: PhoneForm, error: str, status: int
+    request: HttpRequest,
+    *,
+    phone_form: PhoneForm,
+    error: str = "",
+    password_error: str = "",
+    status: int,
 ) -> HttpResponse:
     view = SignInView()
     view.setup(request)
@@ -88,8 +85,25 @@ def _render_login(
         form=view.get_form_class()(request=request),
         phone_form=phone_form,
         phone_error=error,
+        password_error=password_error,
     )
     return render(request, SignInView.template_name, context, status=status)
+
+
+def lockout_response(
+    request: HttpRequest,
+    original_response: HttpResponse | None = None,
+    credentials: dict[str, object] | None = None,
+) -> HttpResponse:
+    """django-axes' ``AXES_LOCKOUT_CALLABLE``: the sign-in page, answering 429, saying that
+    password sign-in is paused. Used for ``/accounts/login/`` and ``/admin/login/`` alike; the
+    message names neither the account nor whether it exists. The phone form stays usable."""
+    minutes = minutes_up(int(settings.AXES_COOLOFF_TIME.total_seconds()))
+    message = _(
+        "密码错误次数过多，密码登录已暂停。请 %(minutes)s 分钟后再试；"
+        "忘记密码请联系社区或系统管理员重置。"
+    ) % {"minutes": minutes}
+    return _render_login(request, phone_form=PhoneForm(), password_error=str(message), status=429)
 
 
 @require_POST

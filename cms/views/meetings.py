@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.http import require_POST
 
+from deliberation.accounts.network import client_ip
 from deliberation.models import Community, Party
 from meetings import commands, protocol, rules, selectors, services
 from meetings.exceptions import MeetingRefused
@@ -225,7 +226,10 @@ def meeting_checkin(request: HttpRequest, community: str, pk: int) -> HttpRespon
         return redirect_to_login(reverse("meeting-live", args=[community, pk]))
     try:
         services.attendance_checkin(
-            meeting=meeting, user=request.user, code=request.POST.get("code", "")
+            meeting=meeting,
+            user=request.user,
+            code=request.POST.get("code", ""),
+            ip=client_ip(request),
         )
         messages.success(request, _("签到成功"))
     except MeetingRefused as exc:

@@ -24,9 +24,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from deliberation.models import Community, User
-from votes import rules, selectors
+from votes import audit, rules, selectors
 from votes.exceptions import PollStateError, VoteRefused
-from votes.models import BallotChannel, Method, Poll, PollStatus, Secrecy
+from votes.models import BallotChannel, ChainScheme, Method, Poll, PollStatus, Secrecy
 from votes.services import (
     ballot_cast,
     poll_close,
@@ -345,3 +345,31 @@ def _csv_safe(value: object) -> object:
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + value
     return value
+
+
+def poll_chain(request: HttpRequest, community: str, pk: int) -> HttpResponse:
+    """The heads of the poll's ballot chain published so far, with their times, for residents
+    to save or print (docs/ballot-chain.md); ``?format=txt`` is the same list as a file that
+    ``verify_ballots POLL --heads FILE`` reads."""
+    place, poll = _poll(request, community, pk)
+    publications = selectors.poll_chain_publications(poll)
+    lines = []
+    for item in publications:
+        at = timezone.localtime(item.published_at).isoformat(timespec="seconds")
+        lines.append(audit.format_head_line(item.seq, item.head, f"{at} {item.reason}"))
+    if request.GET.get("format") == "txt":
+        header = f"# poll {poll.pk} {place.slug}: {poll.question}\n"
+        response = HttpResponse(header + "\n".join(lines) + "\n", content_type="text/plain")
+        response["Content-Disposition"] = f'attachment; filename="poll-{poll.pk}-chain-heads.txt"'
+        return response
+    return render(
+        request,
+        "cms/polls/chain.html",
+        {
+            "community": place,
+            "poll": poll,
+            "publications": publications,
+            "lines": lines,
+            "keyed": poll.chain_scheme == ChainScheme.HMAC_SHA256,
+        },
+    )

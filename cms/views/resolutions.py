@@ -347,10 +347,21 @@ def resolution_detail(request: HttpRequest, community: str, pk: int) -> HttpResp
 # --- feed ---------------------------------------------------------------------------------------
 
 
+class PlainTextAtomFeed(Atom1Feed):
+    """Atom with ``<summary type="text">``: summaries are user text (decisions, completion
+    reports), and Django's ``type="html"`` would make markup in them live in feed readers.
+    Titles are Atom text already."""
+
+    def add_item_elements(self, handler: Any, item: dict[str, Any]) -> None:
+        super().add_item_elements(handler, {**item, "description": None})
+        if item["description"] is not None:
+            handler.addQuickElement("summary", item["description"], {"type": "text"})
+
+
 class ResolutionFeed(Feed):
     """Atom feed of a community's resolution steps: decided, completed, reopened."""
 
-    feed_type = Atom1Feed
+    feed_type = PlainTextAtomFeed
 
     def get_object(self, request: HttpRequest, community: str) -> Community:
         return _community(community)

@@ -3,7 +3,10 @@
 Overlays: ``production`` (secure defaults, ``check --deploy`` clean) and ``test``.
 """
 
+import hashlib
+import hmac
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -19,6 +22,16 @@ def env_bool(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    return int(value) if value else default
+
+
+def env_float(name: str, default: float) -> float:
+    value = os.environ.get(name, "").strip()
+    return float(value) if value else default
+
+
 def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
@@ -27,6 +40,22 @@ DEBUG = env_bool("DEBUG", True)
 # The fallback key only serves the embedded development set-up; production.py refuses it.
 DEV_SECRET_KEY = "dev-only-not-secret-sifang-0123456789-abcdefghijklmnopqrstuvwxyz"  # noqa: S105
 SECRET_KEY = os.environ.get("SECRET_KEY", DEV_SECRET_KEY)
+
+
+def derived_ballot_chain_key(secret_key: str) -> str:
+    """The development/test ballot chain key: SECRET_KEY under its own label (never production)."""
+    return hmac.new(secret_key.encode(), b"sifang:ballot-chain-key", hashlib.sha256).hexdigest()
+
+
+# Keys every link of a poll's ballot chain (HMAC-SHA256); kept out of the database so a database
+# writer cannot rewrite a chain (docs/ballot-chain.md). production.py refuses the derived default.
+SIFANG_BALLOT_CHAIN_KEY = os.environ.get("SIFANG_BALLOT_CHAIN_KEY") or derived_ballot_chain_key(
+    SECRET_KEY
+)
+# While a poll is open its chain head is published at most this often (and only when it moved).
+SIFANG_BALLOT_CHAIN_PUBLISH_MINUTES = int(
+    os.environ.get("SIFANG_BALLOT_CHAIN_PUBLISH_MINUTES", "60")
+)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", SITE_URL)
@@ -54,8 +83,11 @@ INSTALLED_APPS = [
     "modelcluster",
     "taggit",
     "channels",
+    # Its templates and static files: /api/docs loads Swagger UI from this host (CSP), no CDN.
+    "ninja",
     "django_tasks",
     "django_tasks_db",
+    "axes",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -66,15 +98,21 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Early, so static files and every error page carry the policy too.
+    "config.middleware.SifangCSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
-    "django.middleware.common.CommonMiddleware",
+    "config.middleware.SlashAwareCommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After LocaleMiddleware (its 400 is translated), before any view stores the input.
+    "config.middleware.UnstorableTextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+    # Last, as django-axes requires: turns a locked-out password sign-in into its lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -150,6 +188,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# django-axes first: it refuses a locked-out password sign-in before any backend checks it.
+# Resident code sign-in calls login() with ModelBackend directly and is limited by its own rules.
+AUTHENTICATION_BACKENDS = [
+    "deliberation.accounts.backends.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/"
@@ -187,6 +231,44 @@ WAGTAILADMIN_PERMITTED_LANGUAGES = [("zh-hans", "简体中文"), ("en", "English
 WAGTAIL_CONTENT_LANGUAGES = [("zh-hans", "简体中文")]
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILDOCS_SERVE_METHOD = "serve_view"
+# No staff e-mail hashes to a third party, and the CSP below allows images from this host only.
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
+# The admin would fetch releases.wagtail.org; upgrades come through the lock file instead.
+WAGTAIL_ENABLE_UPDATE_CHECK = False
+
+# Content-Security-Policy (django-csp, config/middleware.py). The project's pages run no inline
+# script or style: scripts and stylesheets come from /static/; the live pages' data travels in
+# json_script data blocks (not executed, so not subject to script-src) and data-* attributes.
+# The middleware adds ws(s)://<host> to connect-src for the live meeting websocket.
+_CSP_COMMON = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    "img-src": ["'self'", "data:"],
+    "font-src": ["'self'"],
+    "connect-src": ["'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'self'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],  # as X-Frame-Options DENY
+}
+CONTENT_SECURITY_POLICY = {"DIRECTIVES": _CSP_COMMON}
+# Wagtail's admin renders inline <script> blocks (inline panels, date pickers) without a nonce
+# and sets style attributes throughout, so /admin/ alone allows inline scripts and styles.
+# Scripts still load only from this host; only signed-in staff reach these pages.
+SIFANG_CSP_ADMIN_PREFIX = "/admin/"
+SIFANG_CSP_ADMIN = {
+    "DIRECTIVES": {
+        **_CSP_COMMON,
+        "script-src": ["'self'", "'unsafe-inline'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "frame-src": ["'self'"],
+        "worker-src": ["'self'", "blob:"],
+        # Wagtail previews a page in a same-origin iframe served under /admin/.
+        "frame-ancestors": ["'self'"],
+    }
+}
 
 # django-tasks: the database worker in production (``manage.py db_worker``). The embedded
 # set-up runs tasks immediately so ``make demo`` needs no second process.
@@ -198,16 +280,64 @@ TASKS = {
     }
 }
 
-# Pluggable one-time-code sender for resident sign-in.
+# Pluggable one-time-code sender for resident sign-in; production needs an SMS sender.
 SIFANG_OTP_SENDER = os.environ.get(
     "SIFANG_OTP_SENDER", "deliberation.accounts.senders.ConsoleSender"
 )
+# deliberation.accounts.senders.HttpSmsSender: the gateway, its bearer token, signature, template.
+SIFANG_SMS_URL = os.environ.get("SIFANG_SMS_URL", "")
+SIFANG_SMS_TOKEN = os.environ.get("SIFANG_SMS_TOKEN", "")
+SIFANG_SMS_SIGN = os.environ.get("SIFANG_SMS_SIGN", "四方议事厅")
+SIFANG_SMS_TEMPLATE = os.environ.get("SIFANG_SMS_TEMPLATE", "")
+
+# Trusted reverse proxies in front of the application, each appending to X-Forwarded-For
+# (nginx as in docs/deploy.md: 1). 0 = clients connect directly and REMOTE_ADDR is the client.
+# Every per-address limit reads the client through deliberation.accounts.network.client_ip.
+SIFANG_PROXY_COUNT = env_int("SIFANG_PROXY_COUNT", 0)
+
+# Resident code sign-in limits (deliberation.accounts.services.Limits).
+SIFANG_SIGNIN_LIMITS = {
+    "ttl_seconds": env_int("SIFANG_SIGNIN_CODE_TTL_SECONDS", 300),
+    "max_attempts": env_int("SIFANG_SIGNIN_CODE_ATTEMPTS", 5),
+    "resend_seconds": env_int("SIFANG_SIGNIN_RESEND_SECONDS", 60),
+    "phone_requests_per_hour": env_int("SIFANG_SIGNIN_PHONE_REQUESTS_PER_HOUR", 5),
+    "ip_requests_per_hour": env_int("SIFANG_SIGNIN_IP_REQUESTS_PER_HOUR", 20),
+    "phone_failures_per_hour": env_int("SIFANG_SIGNIN_PHONE_FAILURES_PER_HOUR", 10),
+    "ip_failures_per_hour": env_int("SIFANG_SIGNIN_IP_FAILURES_PER_HOUR", 30),
+}
+# Wrong meeting check-in codes (deliberation.accounts.throttle.CheckinLimits): past a limit every
+# check-in of that person / meeting / address is refused until the window ends.
+SIFANG_CHECKIN_LIMITS = {
+    "user_failures": env_int("SIFANG_CHECKIN_USER_FAILURES", 5),
+    "user_window_seconds": env_int("SIFANG_CHECKIN_USER_WINDOW_SECONDS", 600),
+    "meeting_failures": env_int("SIFANG_CHECKIN_MEETING_FAILURES", 50),
+    "meeting_window_seconds": env_int("SIFANG_CHECKIN_MEETING_WINDOW_SECONDS", 60),
+    "ip_failures": env_int("SIFANG_CHECKIN_IP_FAILURES", 30),
+    "ip_window_seconds": env_int("SIFANG_CHECKIN_IP_WINDOW_SECONDS", 600),
+}
+
+# Staff password sign-in (/accounts/login/, /admin/login/) through django-axes: after
+# SIFANG_LOGIN_FAILURE_LIMIT failures for one user name, or from one client address, password
+# sign-in for it is refused (the right password too) until SIFANG_LOGIN_COOLOFF_MINUTES after
+# the last failure. Attempts during a lockout do not extend it, so a stranger hammering a
+# user name keeps it locked no longer than one cool-off after they stop.
+AXES_FAILURE_LIMIT = env_int("SIFANG_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("SIFANG_LOGIN_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# A success must not wipe an address's failures: anyone can sign in as a resident by code.
+AXES_RESET_ON_SUCCESS = False
+AXES_CLIENT_IP_CALLABLE = "deliberation.accounts.network.client_ip"
+AXES_LOCKOUT_CALLABLE = "cms.views.accounts.lockout_response"
+AXES_ENABLE_ADMIN = False  # django.contrib.admin is not installed; Wagtail is the admin
 
 # Websocket frames larger than this are refused by the consumer (daphne enforces its own cap too).
-SIFANG_WS_MAX_FRAME_BYTES = 16 * 1024
+SIFANG_WS_MAX_FRAME_BYTES = env_int("SIFANG_WS_MAX_FRAME_BYTES", 16 * 1024)
 # A websocket whose peer stops reading is closed (1013) once frames of more than this many bytes
 # wait for it beyond Twisted's 64 KiB write buffer (config/daphne_backpressure.py).
-SIFANG_WS_MAX_BUFFERED_BYTES = int(os.environ.get("SIFANG_WS_MAX_BUFFERED_BYTES", str(1024 * 1024)))
+SIFANG_WS_MAX_BUFFERED_BYTES = env_int("SIFANG_WS_MAX_BUFFERED_BYTES", 1024 * 1024)
+# At most one live tally per poll per this many seconds, across every process (meetings/tallies.py).
+SIFANG_TALLY_INTERVAL = env_float("SIFANG_TALLY_INTERVAL", 0.3)
 
 LOGGING = {
     "version": 1,
@@ -219,5 +349,7 @@ LOGGING = {
         # WeasyPrint and fontTools narrate every render at INFO.
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
+        # django-axes' start-up banner would reach every command's output (cron mails it).
+        "axes.apps": {"level": "WARNING"},
     },
 }

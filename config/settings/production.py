@@ -3,7 +3,15 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import DEV_SECRET_KEY, SECRET_KEY, SIFANG_OTP_SENDER, env_bool
+from .base import (
+    DEV_SECRET_KEY,
+    SECRET_KEY,
+    SIFANG_BALLOT_CHAIN_KEY,
+    SIFANG_OTP_SENDER,
+    SIFANG_SMS_URL,
+    derived_ballot_chain_key,
+    env_bool,
+)
 
 DEBUG = False
 if SECRET_KEY == DEV_SECRET_KEY or len(SECRET_KEY) < 50:
@@ -12,6 +20,21 @@ if SECRET_KEY == DEV_SECRET_KEY or len(SECRET_KEY) < 50:
 # The console sender prints sign-in codes to the log: never in production.
 if SIFANG_OTP_SENDER.endswith("ConsoleSender"):
     raise ImproperlyConfigured("Set SIFANG_OTP_SENDER to an SMS sender (e.g. HttpSmsSender).")
+# Without a gateway every code request would fail: refuse to start instead.
+if SIFANG_OTP_SENDER.endswith("HttpSmsSender") and not SIFANG_SMS_URL.startswith(
+    ("https://", "http://")
+):
+    raise ImproperlyConfigured("Set SIFANG_SMS_URL to the SMS gateway's http(s) URL.")
+
+# The ballot chain key must be its own secret: not derived from SECRET_KEY, not stored anywhere
+# the database writer can read (docs/ballot-chain.md).
+if (
+    SIFANG_BALLOT_CHAIN_KEY in (SECRET_KEY, derived_ballot_chain_key(SECRET_KEY))
+    or len(SIFANG_BALLOT_CHAIN_KEY) < 32
+):
+    raise ImproperlyConfigured(
+        "Set SIFANG_BALLOT_CHAIN_KEY to its own random string of at least 32 characters."
+    )
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)

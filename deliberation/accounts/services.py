@@ -6,6 +6,7 @@ hashes, expire after ``ttl_seconds``, are single-use, and die after ``max_attemp
 guesses. Requests and wrong guesses are limited per phone and per IP in fixed windows counted in
 the database (``RateBucket``, incremented under a row lock), so the limits hold across workers.
 Every refusal raises :class:`SignInRefused` with a stable ``code`` and a Chinese message.
+Client addresses are counted by ``deliberation.accounts.network.address_key`` (IPv6 per /64).
 
 Limits are read from ``settings.SIFANG_SIGNIN_LIMITS`` (a dict overriding :class:`Limits`).
 """
@@ -13,7 +14,7 @@ Limits are read from ``settings.SIFANG_SIGNIN_LIMITS`` (a dict overriding :class
 import math
 import secrets
 from dataclasses import dataclass, fields
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -22,7 +23,17 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 
+from deliberation.accounts.network import address_key
 from deliberation.accounts.senders import CodeSendFailed, get_sender
+from deliberation.accounts.throttle import (
+    Blocked,
+    Rule,
+    minutes_up,
+    throttle_blocked,
+    throttle_hit,
+    throttle_lock_and_check,
+    throttle_purge,
+)
 from deliberation.exceptions import DeliberationError
 from deliberation.models import RateBucket, SignInCode, User
 from deliberation.registry.phones import normalise_phone
@@ -66,65 +77,9 @@ class CodeRequested:
 # --- rate limiting --------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Rule:
-    key: str
-    window: int
-    limit: int
-
-
-def _window_start(now: datetime, window: int) -> datetime:
-    return datetime.fromtimestamp(int(now.timestamp()) // window * window, tz=UTC)
-
-
-def _seconds_left(start: datetime, window: int, now: datetime) -> int:
-    return max(1, math.ceil((start + timedelta(seconds=window) - now).total_seconds()))
-
-
-def _buckets_lock_and_check(
-    rules: list[_Rule], now: datetime
-) -> tuple[list[RateBucket], tuple[_Rule, int] | None]:
-    """Lock each rule's current bucket; report the first full one and the seconds it has left.
-
-    Runs inside the caller's transaction; the row locks make concurrent requests on one key
-    count one after the other.
-    """
-    buckets: list[RateBucket] = []
-    for rule in rules:
-        start = _window_start(now, rule.window)
-        bucket, _created = RateBucket.objects.select_for_update().get_or_create(
-            key=rule.key, window_start=start
-        )
-        if bucket.count >= rule.limit:
-            return buckets, (rule, _seconds_left(start, rule.window, now))
-        buckets.append(bucket)
-    return buckets, None
-
-
-def _buckets_full(rules: list[_Rule], now: datetime) -> tuple[_Rule, int] | None:
-    for rule in rules:
-        start = _window_start(now, rule.window)
-        bucket = RateBucket.objects.filter(key=rule.key, window_start=start).first()
-        if bucket is not None and bucket.count >= rule.limit:
-            return rule, _seconds_left(start, rule.window, now)
-    return None
-
-
-def _buckets_hit(rules: list[_Rule], now: datetime) -> None:
-    for rule in rules:
-        start = _window_start(now, rule.window)
-        RateBucket.objects.get_or_create(key=rule.key, window_start=start)
-        RateBucket.objects.filter(key=rule.key, window_start=start).update(count=F("count") + 1)
-
-
-def _minutes(seconds: int) -> int:
-    return max(1, (seconds + 59) // 60)
-
-
 def _purge_old(now: datetime) -> None:
-    day_ago = now - timedelta(days=1)
-    RateBucket.objects.filter(window_start__lt=day_ago).delete()
-    SignInCode.objects.filter(created_at__lt=day_ago).delete()
+    throttle_purge(now)
+    SignInCode.objects.filter(created_at__lt=now - timedelta(days=1)).delete()
 
 
 # --- codes ----------------------------------------------------------------------------------------
@@ -147,42 +102,45 @@ def _clean_phone(phone: str) -> str:
     return cleaned
 
 
-def _refuse_staff_or_inactive(phone: str) -> None:
+def _may_sign_in_with_code(phone: str) -> bool:
+    """Whether a code may sign ``phone`` in: an unknown number (first sign-in) or an active
+    resident account. Staff accounts sign in with their password; inactive ones not at all."""
     user = User.objects.filter(phone=phone).first()
     if user is None:
-        return
-    if not user.is_active:
-        raise SignInRefused(_("该账号已停用，请联系社区工作人员"), code="inactive")
-    if user.is_staff or user.is_superuser:
-        raise SignInRefused(_("工作人员账号请使用用户名和密码登录"), code="staff_account")
+        return True
+    return user.is_active and not (user.is_staff or user.is_superuser)
 
 
 def signin_code_request(*, phone: str, ip: str | None) -> CodeRequested:
     """Send a new sign-in code to ``phone``.
 
-    Raises :class:`SignInRefused` with code ``bad_phone``, ``staff_account``, ``inactive``,
-    ``too_soon`` (within ``resend_seconds`` of the last code), ``phone_rate_limited``,
-    ``ip_rate_limited`` or ``send_failed``. The code is stored (hashed) and committed before it
-    is sent; if sending fails the code is invalidated.
+    Raises :class:`SignInRefused` with code ``bad_phone``, ``too_soon`` (within
+    ``resend_seconds`` of the last code), ``phone_rate_limited``, ``ip_rate_limited`` or
+    ``send_failed``. The code is stored (hashed) and committed before it is sent; if sending
+    fails the code is invalidated.
+
+    A staff or inactive account's number gets exactly the answer an unknown number gets (the
+    same limits, the same "code sent"), but no message goes out and no code it could receive
+    signs it in: the page must not tell anyone which numbers belong to staff.
     """
     lim = limits()
     phone = _clean_phone(phone)
-    _refuse_staff_or_inactive(phone)
     now = timezone.now()
-    ip_key = ip or "unknown"
     rules = [
-        _Rule(f"code-phone:{phone}", 3600, lim.phone_requests_per_hour),
-        _Rule(f"code-ip:{ip_key}", 3600, lim.ip_requests_per_hour),
+        Rule(f"code-phone:{phone}", 3600, lim.phone_requests_per_hour),
+        Rule(f"code-ip:{address_key(ip)}", 3600, lim.ip_requests_per_hour),
     ]
     code = "".join(secrets.choice("0123456789") for _ in range(lim.code_length))
     with transaction.atomic():
         # The phone's bucket is locked first, so the resend check below cannot race.
-        buckets, refused = _buckets_lock_and_check(rules, now)
+        buckets, refused = throttle_lock_and_check(rules, now)
         last = SignInCode.objects.filter(phone=phone).order_by("-created_at", "-pk").first()
         if refused is None and last is not None:
             wait = (last.created_at + timedelta(seconds=lim.resend_seconds) - now).total_seconds()
             if wait > 0:
-                refused = (_Rule(f"code-resend:{phone}", lim.resend_seconds, 1), math.ceil(wait))
+                refused = Blocked(
+                    Rule(f"code-resend:{phone}", lim.resend_seconds, 1), math.ceil(wait)
+                )
         if refused is None:
             RateBucket.objects.filter(pk__in=[b.pk for b in buckets]).update(count=F("count") + 1)
             _purge_old(now)
@@ -195,30 +153,32 @@ def signin_code_request(*, phone: str, ip: str | None) -> CodeRequested:
                 ip=ip,
                 expires_at=now + timedelta(seconds=lim.ttl_seconds),
             )
+            deliver = _may_sign_in_with_code(phone)
     if refused is not None:
-        rule, seconds = refused
-        if rule.key.startswith("code-resend:"):
+        seconds = refused.retry_after
+        if refused.rule.key.startswith("code-resend:"):
             raise SignInRefused(
                 _("验证码已发送，请 %(seconds)s 秒后再重新获取") % {"seconds": seconds},
                 code="too_soon",
                 retry_after=seconds,
             )
-        if rule.key.startswith("code-phone:"):
+        if refused.rule.key.startswith("code-phone:"):
             message = _("该手机号获取验证码次数过多，请 %(minutes)s 分钟后再试")
             code_name = "phone_rate_limited"
         else:
             message = _("本网络获取验证码的次数过多，请 %(minutes)s 分钟后再试")
             code_name = "ip_rate_limited"
         raise SignInRefused(
-            message % {"minutes": _minutes(seconds)}, code=code_name, retry_after=seconds
+            message % {"minutes": refused.minutes}, code=code_name, retry_after=seconds
         )
-    try:
-        get_sender().send(phone=phone, code=code, ttl_minutes=_minutes(lim.ttl_seconds))
-    except CodeSendFailed as error:
-        SignInCode.objects.filter(pk=record.pk).update(invalidated_at=timezone.now())
-        raise SignInRefused(
-            _("验证码发送失败，请稍后再试，或联系社区工作人员"), code="send_failed"
-        ) from error
+    if deliver:
+        try:
+            get_sender().send(phone=phone, code=code, ttl_minutes=minutes_up(lim.ttl_seconds))
+        except CodeSendFailed as error:
+            SignInCode.objects.filter(pk=record.pk).update(invalidated_at=timezone.now())
+            raise SignInRefused(
+                _("验证码发送失败，请稍后再试，或联系社区工作人员"), code="send_failed"
+            ) from error
     return CodeRequested(
         phone=phone, expires_at=record.expires_at, resend_after_seconds=lim.resend_seconds
     )
@@ -230,7 +190,8 @@ def signin_code_verify(*, phone: str, code: str, ip: str | None) -> User:
     Raises :class:`SignInRefused` with code ``bad_phone``, ``bad_code`` (not N digits; not
     counted), ``too_many_failures`` (per phone or IP, before any check), ``no_code``,
     ``expired``, ``used``, ``too_many_attempts`` (this code is dead) or ``wrong_code`` (with
-    the attempts left). A wrong guess is counted even though the call raises.
+    the attempts left). A wrong guess is counted even though the call raises. For a staff or
+    inactive account every code is a wrong guess.
     """
     lim = limits()
     phone = _clean_phone(phone)
@@ -241,18 +202,17 @@ def signin_code_verify(*, phone: str, code: str, ip: str | None) -> User:
         )
     now = timezone.now()
     failure_rules = [
-        _Rule(f"fail-phone:{phone}", 3600, lim.phone_failures_per_hour),
-        _Rule(f"fail-ip:{ip or 'unknown'}", 3600, lim.ip_failures_per_hour),
+        Rule(f"fail-phone:{phone}", 3600, lim.phone_failures_per_hour),
+        Rule(f"fail-ip:{address_key(ip)}", 3600, lim.ip_failures_per_hour),
     ]
     outcome: str
     left = 0
     user: User | None = None
     with transaction.atomic():
-        full = _buckets_full(failure_rules, now)
+        full = throttle_blocked(failure_rules, now)
         if full is not None:
-            _rule, seconds = full
             outcome = "too_many_failures"
-            left = seconds
+            left = full.retry_after
         else:
             record = (
                 SignInCode.objects.select_for_update()
@@ -268,8 +228,7 @@ def signin_code_verify(*, phone: str, code: str, ip: str | None) -> User:
                 outcome = "too_many_attempts" if record.attempts >= lim.max_attempts else "no_code"
             elif record.expires_at <= now:
                 outcome = "expired"
-            elif _code_matches(record.code_hash, phone, code):
-                _refuse_staff_or_inactive(phone)
+            elif _code_matches(record.code_hash, phone, code) and _may_sign_in_with_code(phone):
                 record.used_at = now
                 record.save(update_fields=["used_at"])
                 user = User.objects.filter(phone=phone).first()
@@ -284,14 +243,14 @@ def signin_code_verify(*, phone: str, code: str, ip: str | None) -> User:
                 if left <= 0:
                     record.invalidated_at = now
                 record.save(update_fields=["attempts", "invalidated_at"])
-                _buckets_hit(failure_rules, now)
+                throttle_hit(failure_rules, now)
                 outcome = "wrong_code" if left > 0 else "too_many_attempts"
     if outcome == "ok":
         assert user is not None
         return user
     messages = {
         "too_many_failures": _("验证码错误次数过多，请 %(minutes)s 分钟后再试")
-        % {"minutes": _minutes(left)},
+        % {"minutes": minutes_up(left)},
         "no_code": _("请先获取验证码"),
         "used": _("这个验证码已经用过了，请重新获取"),
         "too_many_attempts": _("验证码错误次数过多，已失效，请重新获取"),

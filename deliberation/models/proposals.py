@@ -16,6 +16,7 @@ from wagtail.models import (
 
 from deliberation import scope
 from deliberation.models.communities import Building, Community, Member, Party
+from deliberation.models.uploads import option_image_path, proposal_photo_path
 
 # Wagtail's publish permission on proposals: the triage staff (居委会) of a community hold it.
 TRIAGE_PERMISSION = "deliberation.publish_proposal"
@@ -151,7 +152,7 @@ class Proposal(WorkflowMixin, DraftStateMixin, LockableMixin, RevisionMixin, mod
 
 class ProposalPhoto(models.Model):
     proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="photos")
-    image = models.ImageField(_("照片"), upload_to="proposals/%Y/%m/")
+    image = models.ImageField(_("照片"), upload_to=proposal_photo_path)
     width = models.PositiveIntegerField(default=0)
     height = models.PositiveIntegerField(default=0)
     sort_order = models.PositiveSmallIntegerField(default=0)
@@ -191,7 +192,7 @@ class ProposalOption(models.Model):
     )
     pros = models.TextField(_("优点"), blank=True)
     cons = models.TextField(_("缺点"), blank=True)
-    image = models.ImageField(_("示意图"), upload_to="options/%Y/%m/", blank=True)
+    image = models.ImageField(_("示意图"), upload_to=option_image_path, blank=True)
     sort_order = models.PositiveSmallIntegerField(default=0)
 
     class Meta:

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from deliberation.models.communities import Community, Member, Party
 from deliberation.models.proposals import Proposal, ProposalOption
+from deliberation.models.uploads import progress_photo_path
 
 
 class ResolutionStatus(models.TextChoices):
@@ -138,7 +139,7 @@ class PhotoStage(models.TextChoices):
 
 class ProgressPhoto(models.Model):
     update = models.ForeignKey(ProgressUpdate, on_delete=models.CASCADE, related_name="photos")
-    image = models.ImageField(_("照片"), upload_to="resolutions/%Y/%m/")
+    image = models.ImageField(_("照片"), upload_to=progress_photo_path)
     stage = models.CharField(
         _("拍摄阶段"), max_length=8, choices=PhotoStage.choices, default=PhotoStage.DURING
     )

@@ -220,19 +220,17 @@ def test_wrong_guesses_are_limited_per_ip(settings):
     assert signin_code_verify(phone=PHONE, code=last_code(), ip="10.0.0.2").phone == PHONE
 
 
-def test_staff_accounts_must_use_their_password():
-    UserFactory(phone=PHONE, is_staff=True)
-    with pytest.raises(SignInRefused) as refused:
-        signin_code_request(phone=PHONE, ip=IP)
-    assert refused.value.code == "staff_account"
+@pytest.mark.parametrize(
+    "account", [{"is_staff": True}, {"is_superuser": True}, {"is_active": False}]
+)
+def test_staff_and_inactive_numbers_look_unknown_but_get_no_code(account):
+    # Issue 12: the answer must not tell which numbers belong to staff (or exist at all).
+    UserFactory(phone=PHONE, **account)
+    assert signin_code_request(phone=PHONE, ip=IP).phone == PHONE
     assert not ConsoleSender.outbox
-
-
-def test_inactive_accounts_are_refused():
-    UserFactory(phone=PHONE, is_active=False)
     with pytest.raises(SignInRefused) as refused:
-        signin_code_request(phone=PHONE, ip=IP)
-    assert refused.value.code == "inactive"
+        signin_code_verify(phone=PHONE, code="000000", ip=IP)
+    assert refused.value.code == "wrong_code"
 
 
 class FailingSender:

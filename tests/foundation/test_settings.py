@@ -65,6 +65,8 @@ def test_check_deploy_is_clean_with_production_values() -> None:
         "SITE_URL": "https://sifang.example.org",
         "DEBUG": "0",
         "SIFANG_OTP_SENDER": "deliberation.accounts.senders.HttpSmsSender",
+        "SIFANG_SMS_URL": "https://sms.example.org/send",
+        "SIFANG_BALLOT_CHAIN_KEY": "c9Hk2mPq7wRt4vXz8bNd3fGj6kLp1sUy5aCe0hJn",
     }
     full_env = {k: v for k, v in os.environ.items() if k not in ISOLATED_VARIABLES}
     full_env.update(env)
@@ -86,6 +88,8 @@ def test_worker_settings_are_production_without_the_web_server() -> None:
             "DJANGO_SETTINGS_MODULE": "config.settings.worker",
             "SECRET_KEY": "k3Yq9vXw2LmN8pRt5sUv7wXy0zA1bC4dE6fG8hJ0kL2mN4pQ6rS8tU0vW2xY4z",
             "SIFANG_OTP_SENDER": "deliberation.accounts.senders.HttpSmsSender",
+            "SIFANG_SMS_URL": "https://sms.example.org/send",
+            "SIFANG_BALLOT_CHAIN_KEY": "c9Hk2mPq7wRt4vXz8bNd3fGj6kLp1sUy5aCe0hJn",
         },
         "import django; django.setup(); from django.conf import settings as s;"
         "print('daphne' in s.INSTALLED_APPS, s.DEBUG, s.TASKS['default']['BACKEND'])",

@@ -8,7 +8,7 @@ from django.db import connection
 from tests.factories.base import CommunityFactory
 from tests.factories.votes import option_id, resident_poll, residents
 from votes import audit, services
-from votes.models import Ballot
+from votes.models import Ballot, ChainHeadPublication, ChainScheme, Poll
 
 pytestmark = pytest.mark.django_db
 
@@ -27,6 +27,14 @@ def run_verify(poll) -> str:
     with pytest.raises(CommandError) as info:
         call_command("verify_ballots", str(poll.pk))
     return str(info.value)
+
+
+def make_unkeyed(poll) -> None:
+    """Turn ``poll`` into one opened before keyed chains (no MACs, the migration's mark)."""
+    legacy = audit.legacy_mac(audit.configured_chain_key(), poll_id=poll.pk)
+    Poll.objects.filter(pk=poll.pk).update(chain_scheme=ChainScheme.UNKEYED, chain_head_mac=legacy)
+    Ballot.objects.filter(poll=poll).update(mac="")
+    ChainHeadPublication.objects.filter(poll=poll).update(mac="")
 
 
 def ballot(poll, seq):
@@ -54,9 +62,8 @@ def test_edited_choice_is_named(poll_with_ballots):
     assert "content_changed" in message
 
 
-def test_edited_hash_is_named_at_the_next_link(poll_with_ballots):
-    """Rewriting a ballot's hash to match its new content breaks the following ballot."""
-    poll, _ = poll_with_ballots
+def rewrite_hash_of_second_ballot(poll) -> None:
+    """Give ballot 2 another choice and the unkeyed hash and receipt that fit it."""
     target = ballot(poll, 2)
     row = audit.ChainRow(
         target.pk,
@@ -82,6 +89,22 @@ def test_edited_hash_is_named_at_the_next_link(poll_with_ballots):
                 target.pk,
             ],
         )
+
+
+def test_edited_hash_of_a_keyed_poll_is_named_at_that_ballot(poll_with_ballots):
+    """Without the chain key the rewritten link's MAC cannot fit: named at the ballot itself."""
+    poll, _ = poll_with_ballots
+    rewrite_hash_of_second_ballot(poll)
+    message = run_verify(poll)
+    assert f"ballot seq 2 (id {ballot(poll, 2).pk})" in message
+    assert "bad_mac" in message
+
+
+def test_edited_hash_of_an_unkeyed_poll_is_named_at_the_next_link(poll_with_ballots):
+    """A poll opened before keyed chains: the rewrite breaks the following ballot's link."""
+    poll, _ = poll_with_ballots
+    make_unkeyed(poll)
+    rewrite_hash_of_second_ballot(poll)
     message = run_verify(poll)
     assert f"ballot seq 3 (id {ballot(poll, 3).pk})" in message
     assert "broken_link" in message
@@ -127,9 +150,13 @@ def test_inserted_ballot_is_named(poll_with_ballots):
     assert f"ballot seq 6 (id {inserted.pk})" in message
 
 
-def test_inserted_ballot_with_a_valid_hash_is_past_the_head(poll_with_ballots):
-    """Even a forger who computes a correct hash is caught: the poll recorded its head."""
+@pytest.mark.parametrize("keyed", [True, False])
+def test_inserted_ballot_with_a_valid_hash_is_past_the_head(poll_with_ballots, keyed):
+    """Even a forger who computes a correct hash is caught: the poll recorded its head (and a
+    keyed poll's MAC does not fit first)."""
     poll, voters = poll_with_ballots
+    if not keyed:
+        make_unkeyed(poll)
     last = ballot(poll, 5)
     key = f"p{voters[5].pk}"
     choice = {"choice": option_id(poll)}
@@ -159,7 +186,7 @@ def test_inserted_ballot_with_a_valid_hash_is_past_the_head(poll_with_ballots):
         )
     message = run_verify(poll)
     assert f"ballot seq 6 (id {ballot(poll, 6).pk})" in message
-    assert "beyond_head" in message
+    assert ("bad_mac" if keyed else "beyond_head") in message
 
 
 def test_inserted_ballot_in_the_middle_is_named(poll_with_ballots):

@@ -1,4 +1,5 @@
-"""Every write of the votes app. See ``polls`` (lifecycle) and ``casting`` (ballots).
+"""Every write of the votes app. See ``polls`` (lifecycle), ``casting`` (ballots) and
+``chain`` (publishing chain heads).
 
 ``poll_tally`` (a read, in ``votes.tally``) is re-exported for the callers that count a poll
 through this package.
@@ -13,6 +14,7 @@ from votes.services.casting import (
     normalise_choice,
     proxy_register,
 )
+from votes.services.chain import poll_publish_chain_head, polls_publish_chain_heads
 from votes.services.polls import (
     DueClosing,
     poll_close,
@@ -40,8 +42,10 @@ __all__ = [
     "poll_extend",
     "poll_finalise",
     "poll_open",
+    "poll_publish_chain_head",
     "poll_tally",
     "poll_update",
     "polls_close_due",
+    "polls_publish_chain_heads",
     "proxy_register",
 ]

@@ -10,7 +10,9 @@ Guarantees (DESIGN.md "Votes"):
   every transaction ``IMMEDIATE``, which serialises writers). A ballot is either committed
   before the close and counted, or sees the poll closed and is refused.
 - Each ballot gets the next chain position under that lock; its hash is
-  ``sha256(prev_hash + canonical content)`` and the receipt is derived from the hash.
+  ``sha256(prev_hash + canonical content)`` and the receipt is derived from the hash. Keyed
+  polls add one HMAC per ballot (``Ballot.mac``) and one per batch for the head
+  (``Poll.chain_head_mac``), with no extra query (docs/ballot-chain.md).
 - Secret polls: the ballot row carries no voter key, channel, staff id or timestamp; the
   participation row carries who, how and by whom but no time and a random UUID key, and a batch
   inserts its participations in shuffled order. Nothing stored links a participation to a
@@ -38,6 +40,7 @@ from votes.exceptions import REFUSAL_MESSAGES, VoteRefused
 from votes.models import (
     Ballot,
     BallotChannel,
+    ChainScheme,
     Method,
     Participation,
     Poll,
@@ -211,9 +214,15 @@ def _resolve_voter(
 
 
 def _build_rows(
-    poll: Poll, pending: list[_Pending], secret: bool, start_seq: int, head: str
+    poll: Poll,
+    pending: list[_Pending],
+    secret: bool,
+    start_seq: int,
+    head: str,
+    key: bytes | None,
 ) -> tuple[int, str]:
-    """Give each pending ballot its chain position, hash and rows; the last (seq, hash)."""
+    """Give each pending ballot its chain position, hash (and MAC with ``key``) and rows;
+    the last (seq, hash)."""
     seq, prev = start_seq, head
     for item in pending:
         seq += 1
@@ -243,6 +252,11 @@ def _build_rows(
             prev_hash=prev,
             hash=digest,
             receipt=audit.receipt_code(digest),
+            mac=(
+                audit.ballot_mac(key, poll_id=poll.pk, seq=seq, ballot_hash=digest)
+                if key is not None
+                else ""
+            ),
         )
         item.participation = Participation(
             poll_id=poll.pk,
@@ -344,7 +358,8 @@ def _cast_for_poll(
     if not accepted:
         return
     start_seq, head = poll.ballot_seq, poll.chain_head or audit.genesis_hash(poll.pk)
-    last_seq, last_hash = _build_rows(poll, accepted, secret, start_seq, head)
+    key = audit.configured_chain_key() if poll.chain_scheme == ChainScheme.HMAC_SHA256 else None
+    last_seq, last_hash = _build_rows(poll, accepted, secret, start_seq, head, key)
     try:
         with transaction.atomic():
             _insert(accepted, secret)
@@ -354,7 +369,7 @@ def _cast_for_poll(
         last_seq, last_hash = start_seq, head
         survivors: list[_Pending] = []
         for item in accepted:
-            _build_rows(poll, [item], secret, last_seq, last_hash)
+            _build_rows(poll, [item], secret, last_seq, last_hash, key)
             try:
                 with transaction.atomic():
                     _insert([item], secret)
@@ -366,7 +381,14 @@ def _cast_for_poll(
         accepted = survivors
     if not accepted:
         return
-    Poll.objects.filter(pk=poll.pk).update(ballot_seq=last_seq, chain_head=last_hash)
+    if key is not None:
+        head_mac = audit.head_mac(key, poll_id=poll.pk, seq=last_seq, head=last_hash)
+        Poll.objects.filter(pk=poll.pk).update(
+            ballot_seq=last_seq, chain_head=last_hash, chain_head_mac=head_mac
+        )
+    else:
+        # Unkeyed polls (opened before keyed chains) keep their legacy mark in chain_head_mac.
+        Poll.objects.filter(pk=poll.pk).update(ballot_seq=last_seq, chain_head=last_hash)
     poll.ballot_seq, poll.chain_head = last_seq, last_hash
     for item in accepted:
         ballot = item.ballot_row
@@ -394,6 +416,7 @@ LOCK_FIELDS = (
     "frozen_spec",
     "ballot_seq",
     "chain_head",
+    "chain_scheme",
 )
 
 

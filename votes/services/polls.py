@@ -27,6 +27,7 @@ from votes.counting import Verdict
 from votes.electorate import UserIds, build_electorate, totals
 from votes.exceptions import PollFrozen, PollStateError
 from votes.models import (
+    ChainScheme,
     Electorate,
     Kind,
     Method,
@@ -35,10 +36,12 @@ from votes.models import (
     PollEvent,
     PollEventKind,
     PollStatus,
+    PublicationReason,
     Rule,
     Secrecy,
 )
 from votes.selectors import poll_chain_problem
+from votes.services.chain import poll_publish_chain_head, polls_publish_chain_heads
 from votes.tally import poll_tally
 
 logger = logging.getLogger(__name__)
@@ -268,7 +271,13 @@ def poll_open(*, poll: Poll, actor: User | None, eligible_user_ids: UserIds = No
         locked.opens_at = now
     locked.ballot_seq = 0
     locked.chain_head = audit.genesis_hash(locked.pk)
+    # Every poll opened from now on is keyed; polls opened before stay unkeyed and verify so.
+    locked.chain_scheme = ChainScheme.HMAC_SHA256
+    locked.chain_head_mac = audit.head_mac(
+        audit.configured_chain_key(), poll_id=locked.pk, seq=0, head=locked.chain_head
+    )
     locked.save()
+    poll_publish_chain_head(poll=locked, reason=PublicationReason.OPENED, now=now)
     _log(
         locked,
         PollEventKind.OPENED,
@@ -305,6 +314,7 @@ def poll_extend(*, poll: Poll, actor: User | None, closes_at: dt.datetime, reaso
         locked.result = None
         locked.closed_at = None
         locked.objection_until = None
+        poll_publish_chain_head(poll=locked, reason=PublicationReason.REOPENED, now=now)
     elif locked.status != PollStatus.OPEN:
         raise PollStateError(_("该表决不能延期"))
     locked.closes_at = closes_at
@@ -334,6 +344,7 @@ def poll_close(*, poll: Poll, actor: User | None) -> Poll:
         raise PollStateError(_("只有表决中的表决可以截止"))
     now = timezone.now()
     result = poll_tally(locked)
+    poll_publish_chain_head(poll=locked, reason=PublicationReason.CLOSED, now=now)
     locked.status = PollStatus.CLOSED
     locked.closed_at = now
     locked.result = result
@@ -366,10 +377,12 @@ def poll_close(*, poll: Poll, actor: User | None) -> Poll:
 
 @dataclass(frozen=True)
 class DueClosing:
-    """What one ``polls_close_due`` run did: the polls it closed and those that failed."""
+    """What one ``polls_close_due`` run did: the polls it closed, those that failed, and the
+    open polls whose chain head it published."""
 
     closed: list[Poll] = field(default_factory=list)
     failed: list[int] = field(default_factory=list)
+    published: list[int] = field(default_factory=list)
 
 
 def poll_close_if_due(*, poll: Poll | int, now: dt.datetime | None = None) -> Poll | None:
@@ -394,7 +407,8 @@ def poll_close_if_due(*, poll: Poll | int, now: dt.datetime | None = None) -> Po
 
 
 def polls_close_due(*, now: dt.datetime | None = None) -> DueClosing:
-    """Close every open poll whose ``closes_at`` has passed (the scheduled deadline run).
+    """Close every open poll whose ``closes_at`` has passed (the scheduled deadline run), then
+    publish the chain head of the polls still open that are due one (``polls_publish_chain_heads``).
 
     Each poll closes in its own transaction through ``poll_close_if_due``, so a second run, or
     two runs at once, close nothing twice. A poll that fails to close is logged and left open
@@ -412,6 +426,10 @@ def polls_close_due(*, now: dt.datetime | None = None) -> DueClosing:
             continue
         if closed is not None:
             report.closed.append(closed)
+    try:
+        report.published.extend(p.poll_id for p in polls_publish_chain_heads(now=now))
+    except Exception:
+        logger.exception("publishing chain heads failed; retried next run")
     return report
 
 
