@@ -181,7 +181,7 @@ def resolution_admin_manage(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def reverse_public(resolution: Resolution) -> str:
-    return f"/{resolution.community.slug}/resolutions/{resolution.pk}/"
+    return reverse("resolution-detail", args=[resolution.community.slug, resolution.pk])
 
 
 def _act(user: User, resolution: Resolution, action: str, form: forms.Form) -> str:

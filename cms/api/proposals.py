@@ -11,6 +11,7 @@ from typing import Any
 
 from django.core.paginator import Paginator
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
@@ -187,7 +188,7 @@ def _summary(proposal: Proposal, seconds: int | None = None) -> dict[str, Any]:
         "author": proposal_selectors.proposal_public_author(proposal),
         "submitted_at": proposal.submitted_at,
         "seconds_count": seconds if seconds is not None else proposal.seconds.count(),
-        "url": f"/{proposal.community.slug}/proposals/{proposal.pk}/",
+        "url": reverse("proposal-detail", args=[proposal.community.slug, proposal.pk]),
     }
 
 

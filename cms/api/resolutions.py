@@ -13,6 +13,7 @@ from typing import Any
 
 from django.core.paginator import Paginator
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from ninja import File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
@@ -122,7 +123,7 @@ def _summary(resolution: Resolution) -> dict[str, Any]:
         "round": resolution.round,
         "decided_at": resolution.decided_at,
         "completed_at": resolution.completed_at,
-        "url": f"/{resolution.community.slug}/resolutions/{resolution.pk}/",
+        "url": reverse("resolution-detail", args=[resolution.community.slug, resolution.pk]),
     }
 
 

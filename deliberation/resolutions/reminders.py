@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -123,7 +124,9 @@ def send_reminders(*, now: dt.datetime | None = None) -> ReminderReport:
             "title": resolution.proposal.title,
             "decision": resolution.decision,
             "deadline": resolution.deadline.isoformat(),
-            "url": _site_url(f"/{resolution.community.slug}/resolutions/{resolution.pk}/"),
+            "url": _site_url(
+                reverse("resolution-detail", args=[resolution.community.slug, resolution.pk])
+            ),
         }
         for recipient in recipients:
             if _send_once(
