@@ -5,6 +5,9 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 PORT ?= 8000
 HOST ?= 127.0.0.1
+# The address QR codes and printed links point to: where `make demo` serves, unless given.
+# A server bound to every interface (0.0.0.0) is reached on 127.0.0.1 from this machine.
+SITE_URL ?= http://$(if $(filter 0.0.0.0 ::,$(HOST)),127.0.0.1,$(HOST)):$(PORT)
 PYTEST_ARGS ?=
 # The lock files: exact versions of everything installed, generated from pyproject.toml by
 # `make lock`. base.txt is the runtime set, dev.txt the runtime set plus the dev extra.
@@ -52,13 +55,14 @@ messages:
 demo: install translations
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput --verbosity 0
-	$(PY) manage.py seed_demo
-	$(PY) manage.py demo_banner --port $(PORT)
+	SITE_URL=$(SITE_URL) $(PY) manage.py seed_demo
+	SITE_URL=$(SITE_URL) $(PY) manage.py demo_banner --port $(PORT)
 	@# The task worker renders minutes and notices beside the server, as in production;
-	@# the loop closes polls whose deadline passed (cron or a timer does it in production).
-	export TASKS_BACKEND=django_tasks_db.DatabaseBackend; \
+	@# the loop closes polls whose deadline passed and sends the due reminders (poll closing,
+	@# deadline tomorrow) and any notification still pending (cron or a timer in production).
+	export TASKS_BACKEND=django_tasks_db.DatabaseBackend SITE_URL=$(SITE_URL); \
 	$(PY) manage.py db_worker --no-reload & worker=$$!; \
-	while :; do $(PY) manage.py close_due_polls; sleep 60; done & closer=$$!; \
+	while :; do $(PY) manage.py close_due_polls; $(PY) manage.py send_due_reminders; sleep 60; done & closer=$$!; \
 	trap 'kill $$worker $$closer 2>/dev/null' EXIT INT TERM; \
 	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) config.asgi:application
 

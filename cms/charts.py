@@ -1,9 +1,10 @@
-"""Server-rendered SVG bar charts: no JavaScript, readable in print and by screen readers.
+"""Server-rendered bar charts: no JavaScript, readable in print, by screen readers and in 长辈版.
 
-Each chart is an ``<svg role="img">`` with a ``<title>`` and a ``<desc>`` that list every value
-in words, text labels next to every bar (the value is never told by colour or length alone),
-dark fills with an outline that survive black-and-white printing, and sizes in user units so the
-chart scales with the page (``width: 100%`` in CSS).
+A chart is a ``<figure>`` whose caption is its title and whose rows are an HTML list: each label
+and value is real text, so it wraps, follows the page's font size (the elder mode's 24 px
+included) and fits a 390 px phone. Only the bar itself is a tiny SVG (``viewBox`` 0–100, stretched
+to the row's width): its length is an attribute, so the Content-Security-Policy needs no inline
+style, and the value is never told by length alone.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ _ids = itertools.count(1)
 
 BAR_FILL = "#1d4f91"  # 8.6:1 on white
 TRACK_FILL = "#e8eef6"
-TEXT_FILL = "#1a1a1a"
 
 
 @dataclass(frozen=True)
@@ -28,58 +28,48 @@ class Bar:
     text: str = ""  # the value as printed next to the bar, e.g. "92.3%" or "12 天"
 
 
-def bar_chart_svg(
+def _bar_svg(value: float | None, scale: float) -> str:
+    length = 0.0
+    if value is not None and value > 0:
+        length = min(value / scale, 1.0) * 100
+    fill = (
+        f'<rect class="bar-fill" x="0" y="0" width="{length:.1f}" height="10" fill="{BAR_FILL}" '
+        f'stroke="#000" stroke-width="0.5" vector-effect="non-scaling-stroke"/>'
+        if length
+        else ""
+    )
+    return (
+        '<svg xmlns="http://www.w3.org/2000/svg" class="bar-svg" viewBox="0 0 100 10" '
+        'preserveAspectRatio="none" aria-hidden="true" focusable="false">'
+        f'<rect x="0" y="0" width="100" height="10" fill="{TRACK_FILL}" stroke="#5b6b80" '
+        'stroke-width="1" vector-effect="non-scaling-stroke"/>'
+        f"{fill}</svg>"
+    )
+
+
+def bar_chart(
     *,
     title: str,
     bars: list[Bar],
     max_value: float = 100.0,
-    width: int = 640,
-    bar_height: int = 30,
-    gap: int = 16,
     chart_id: str | None = None,
 ) -> SafeString:
-    """A horizontal bar chart, each bar under its own label line (long labels never clip). A
-    ``value`` is scaled against ``max_value`` (values above it fill the track; the printed text
-    stays exact)."""
+    """A horizontal bar chart, each bar under its own label line (long labels wrap). A ``value``
+    is scaled against ``max_value`` (values above it fill the track; the printed text stays
+    exact)."""
     chart_id = chart_id or f"chart-{next(_ids)}"
-    title_id, desc_id = f"{chart_id}-title", f"{chart_id}-desc"
-    value_width = 130
-    track_width = width - value_width - 10
-    label_height = 28
-    row_height = label_height + bar_height + gap
-    top = 48
-    height = top + len(bars) * row_height
-    desc = "; ".join(f"{bar.label}: {bar.text or '—'}" for bar in bars)
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="bar-chart" role="img" '
-        f'viewBox="0 0 {width} {height}" aria-labelledby="{title_id} {desc_id}" '
-        f"font-family=\"'Noto Sans CJK SC', 'Noto Sans SC', sans-serif\">",
-        f'<title id="{title_id}">{escape(title)}</title>',
-        f'<desc id="{desc_id}">{escape(desc)}</desc>',
-        f'<text x="0" y="28" font-size="26" font-weight="bold" fill="{TEXT_FILL}">'
-        f"{escape(title)}</text>",
-    ]
     scale = max_value if max_value > 0 else 1.0
-    for index, bar in enumerate(bars):
-        y = top + index * row_height
-        bar_y = y + label_height
-        mid = bar_y + bar_height / 2
-        parts.append(
-            f'<text x="0" y="{y + 21}" font-size="22" fill="{TEXT_FILL}">{escape(bar.label)}</text>'
-        )
-        parts.append(
-            f'<rect x="0" y="{bar_y}" width="{track_width}" height="{bar_height}" '
-            f'fill="{TRACK_FILL}" stroke="#5b6b80" stroke-width="1"/>'
-        )
-        if bar.value is not None and bar.value > 0:
-            length = min(bar.value / scale, 1.0) * track_width
-            parts.append(
-                f'<rect x="0" y="{bar_y}" width="{length:.1f}" height="{bar_height}" '
-                f'fill="{BAR_FILL}" stroke="#000" stroke-width="1"/>'
-            )
-        parts.append(
-            f'<text x="{track_width + 10}" y="{mid:.1f}" font-size="22" font-weight="bold" '
-            f'dominant-baseline="middle" fill="{TEXT_FILL}">{escape(bar.text or "—")}</text>'
-        )
-    parts.append("</svg>")
-    return mark_safe("".join(parts))  # noqa: S308 - every interpolated text is escaped above
+    rows = "".join(
+        '<li class="bar">'
+        f'<span class="bar-label">{escape(bar.label)}</span>'
+        f'<span class="bar-row">{_bar_svg(bar.value, scale)}'
+        f'<span class="bar-value">{escape(bar.text or "—")}</span></span>'
+        "</li>"
+        for bar in bars
+    )
+    chart_id = escape(chart_id)
+    return mark_safe(  # noqa: S308 - every interpolated text is escaped above
+        f'<figure class="bar-chart" id="{chart_id}" aria-labelledby="{chart_id}-title">'
+        f'<figcaption id="{chart_id}-title">{escape(title)}</figcaption>'
+        f'<ul class="bars">{rows}</ul></figure>'
+    )

@@ -2,9 +2,17 @@ from collections.abc import Mapping
 from enum import Enum
 
 from django.http import HttpRequest
+from django.utils.functional import SimpleLazyObject
 
-from deliberation.models import Channel, Party, ProposalStatus, ResolutionStatus
-from meetings.models import MeetingStatus, RenderStatus
+from deliberation.models import (
+    Channel,
+    NotificationStatus,
+    Party,
+    ProposalStatus,
+    ResolutionStatus,
+)
+from deliberation.notifications.selectors import unread_count
+from meetings.models import MeetingStatus, MinutesStatus, RenderStatus
 from votes.counting import Verdict
 from votes.models import BallotChannel, Kind, Method, PollEventKind, PollStatus, Rule
 
@@ -18,6 +26,7 @@ TEMPLATE_ENUMS: dict[str, type[Enum]] = {
     "ProposalStatus": ProposalStatus,
     "ProposalChannel": Channel,
     "ResolutionStatus": ResolutionStatus,
+    "NotificationStatus": NotificationStatus,
     "MeetingStatus": MeetingStatus,
     "PollStatus": PollStatus,
     "PollKind": Kind,
@@ -27,6 +36,7 @@ TEMPLATE_ENUMS: dict[str, type[Enum]] = {
     "BallotChannel": BallotChannel,
     "Verdict": Verdict,
     "RenderStatus": RenderStatus,
+    "MinutesStatus": MinutesStatus,
 }
 
 # Each enum as its name -> member mapping: a template looks ``OPEN`` up in it, and a mapping,
@@ -44,3 +54,11 @@ def elder_mode(request: HttpRequest) -> dict[str, bool]:
 def enums(request: HttpRequest) -> dict[str, Mapping[str, Enum]]:
     """Expose :data:`TEMPLATE_ENUMS` to every template rendered with a request."""
     return _TEMPLATE_CONTEXT
+
+
+def inbox(request: HttpRequest) -> dict[str, object]:
+    """The header's unread count: one COUNT query, run only when a template reads it."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    return {"inbox_unread": SimpleLazyObject(lambda: unread_count(user))}

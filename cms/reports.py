@@ -1,5 +1,5 @@
 """The metrics report shown on the public metrics page and in the admin: the rates for a
-community and per responsible party over a period, with server-rendered SVG charts."""
+community and per responsible party over a period, with server-rendered bar charts."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cms.charts import Bar, bar_chart_svg
+from cms.charts import Bar, bar_chart
 from deliberation.models import Community, Party
 from deliberation.resolutions import metrics
 from deliberation.resolutions import selectors as resolution_selectors
@@ -23,7 +23,7 @@ def _rate_bar(label: str, rate: metrics.Rate) -> Bar:
 
 def metrics_report(*, community: Community, start: dt.date, end: dt.date) -> dict[str, Any]:
     """``period``, ``overall`` (:class:`metrics.Metrics`), ``party_rows`` [(label, Metrics)] and
-    ``charts`` (SVG strings). Three queries."""
+    ``charts`` (HTML figures). Three queries."""
     period = metrics.Period(start, end)
     proposals, resolutions, ratings = resolution_selectors.metrics_facts(
         community=community, period=period
@@ -42,7 +42,7 @@ def metrics_report(*, community: Community, start: dt.date, end: dt.date) -> dic
     )
     party_rows = [(str(Party(p).label), by_party[p]) for p in PARTIES]
     charts = [
-        bar_chart_svg(
+        bar_chart(
             title=_("本社区四项指标"),
             bars=[
                 _rate_bar(_("响应率"), overall.response),
@@ -59,7 +59,7 @@ def metrics_report(*, community: Community, start: dt.date, end: dt.date) -> dic
         ("on_time", _("各责任方按时办结率")),
     ):
         charts.append(
-            bar_chart_svg(
+            bar_chart(
                 title=title,
                 bars=[_rate_bar(label, getattr(m, key)) for label, m in party_rows],
                 chart_id=f"chart-{key}",
@@ -67,7 +67,7 @@ def metrics_report(*, community: Community, start: dt.date, end: dt.date) -> dic
         )
     longest = max([m.median_days or 0 for _label, m in party_rows] + [1])
     charts.append(
-        bar_chart_svg(
+        bar_chart(
             title=_("各责任方办结天数(中位数)"),
             bars=[
                 Bar(

@@ -16,4 +16,9 @@ urlpatterns = [
         documents.notice_pdf,
         name="notice-pdf",
     ),
+    path(
+        "<slug:community>/notices/<int:year>-<int:number>/photo/",
+        documents.notice_photo,
+        name="notice-photo",
+    ),
 ]

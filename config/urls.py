@@ -6,6 +6,7 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
+from cms.admin.gates import gate_admin_urls
 from cms.api import api
 from cms.views import media
 from deliberation.models.uploads import OPTION_IMAGES, PROGRESS_PHOTOS, PROPOSAL_PHOTOS
@@ -13,6 +14,10 @@ from deliberation.models.uploads import OPTION_IMAGES, PROGRESS_PHOTOS, PROPOSAL
 # Photos of matters go through a permission check (cms.views.media), in every set-up and ahead of
 # the development media server below; nginx serves none of these folders (docs/deploy.md).
 MEDIA_PREFIX = settings.MEDIA_URL.lstrip("/")
+
+# Wagtail's reports, choosers, admin API and page tools, held to the community scope (same URLs
+# and names; cms.admin.gates).
+gate_admin_urls(wagtailadmin_urls.urlpatterns)
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path(

@@ -8,7 +8,7 @@ issued through ``notice_issue``, which reissues only when what a notice shows ch
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -16,11 +16,20 @@ from django.utils import timezone
 from deliberation.models import Community, Member, Party, Resolution, User
 from meetings import services as meeting_services
 from meetings.minutes.notices import notice_issue
-from meetings.minutes.services import minutes_enqueue
-from meetings.models import Meeting, MeetingStatus, Stance
+from meetings.minutes.services import minutes_enqueue, minutes_finalise, minutes_revise
+from meetings.models import (
+    Attendance,
+    Meeting,
+    MeetingStatus,
+    MinutesRecord,
+    Note,
+    SpeakerRequest,
+    Stance,
+)
 from votes.models import Poll, PollStatus
 
 PAST_TITLE = "2026年第三季度四方议事会"
+MEETING_LENGTH = timedelta(hours=1, minutes=3)
 NOTES = [
     "业主大会表决结果已公示七日,无异议。",
     "物业表示将在三十日内完成车位划线,费用按方案分摊。",
@@ -143,9 +152,37 @@ def _seed_past_meeting(community: Community) -> Meeting | None:
             )
         # Closing queues the minutes render once this transaction commits.
         meeting_services.meeting_close(meeting=meeting, actor=facilitator)
+        _backdate_meeting(meeting, starts)
+        record = MinutesRecord.objects.get(meeting=meeting)
+        minutes_revise(
+            record=record,
+            actor=facilitator,
+            summary="会议审议停车管理方案的实施安排,四方均表示支持,按表决结果实施。",
+            reason="补充会议摘要",
+        )
+        minutes_finalise(record=record, actor=facilitator)
     meeting.refresh_from_db()
     assert meeting.status == MeetingStatus.CLOSED
     return meeting
+
+
+def _backdate_meeting(meeting: Meeting, starts: datetime) -> None:
+    """Demo only: the meeting ran one evening a month ago (19:00 to 20:03), not until today.
+
+    Every time the minutes print moves into that evening, keeping its order.
+    """
+    closed = starts + MEETING_LENGTH
+    Meeting.objects.filter(pk=meeting.pk).update(opened_at=starts, closed_at=closed)
+    shift = timezone.now() - closed
+    for note in Note.objects.filter(item__meeting=meeting):
+        Note.objects.filter(pk=note.pk).update(at=max(starts, note.at - shift))
+    for speaker in SpeakerRequest.objects.filter(item__meeting=meeting):
+        SpeakerRequest.objects.filter(pk=speaker.pk).update(
+            requested_at=max(starts, speaker.requested_at - shift),
+            started_at=max(starts, speaker.started_at - shift) if speaker.started_at else None,
+            ended_at=max(starts, speaker.ended_at - shift) if speaker.ended_at else None,
+        )
+    Attendance.objects.filter(meeting=meeting).update(at=starts)
 
 
 def _seed_notices(community: Community) -> None:

@@ -59,6 +59,10 @@ def command_execute(*, meeting_id: int, user: Any, message: Any) -> None:
                 services.meeting_poll_open(meeting=meeting, poll=message.poll, actor=actor)
             case protocol.PollClose():
                 services.meeting_poll_close(meeting=meeting, poll=message.poll, actor=actor)
+            case protocol.PollReopen():
+                services.meeting_poll_reopen(
+                    meeting=meeting, poll=message.poll, actor=actor, reason=message.reason
+                )
             case protocol.SpeakerNext():
                 services.speaker_next(meeting=meeting, actor=actor)
             case protocol.NoteAdd():

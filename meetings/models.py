@@ -10,6 +10,7 @@ class MeetingStatus(models.TextChoices):
     SCHEDULED = "scheduled", _("已安排")
     LIVE = "live", _("进行中")
     CLOSED = "closed", _("已结束")
+    CANCELLED = "cancelled", _("已取消")
 
 
 class Meeting(models.Model):
@@ -39,6 +40,8 @@ class Meeting(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancel_reason = models.TextField(_("取消原因"), blank=True)
 
     class Meta:
         verbose_name = _("议事会")
@@ -153,5 +156,38 @@ class PartyPosition(models.Model):
         ]
 
 
+class MeetingEventKind(models.TextChoices):
+    EDITED = "edited", _("修改会议信息")
+    RESCHEDULED = "rescheduled", _("改期")
+    CANCELLED = "cancelled", _("取消会议")
+    REORDERED = "reordered", _("调整议程顺序")
+    POLL_REOPENED = "poll_reopened", _("重新开放表决")
+    FOLLOWED_UP = "followed_up", _("会后按表决结果处理议题")
+
+
+class MeetingEvent(models.Model):
+    """The audit log of a meeting's changes after scheduling: who, when, why, and what changed
+    (``data`` holds the old and new values)."""
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=16, choices=MeetingEventKind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    at = models.DateTimeField(auto_now_add=True)
+    note = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+
 # Rendered documents (minutes, notices) live in their own module; import them so Django sees them.
-from meetings.documents import MinutesRecord, Notice, NoticeKind, RenderStatus  # noqa: E402, F401
+from meetings.documents import (  # noqa: E402, F401
+    MinutesRecord,
+    MinutesRevision,
+    MinutesStatus,
+    Notice,
+    NoticeKind,
+    RenderStatus,
+)

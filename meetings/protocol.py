@@ -72,6 +72,8 @@ class BallotCast(_Message):
 
     def payload(self) -> dict[str, Any]:
         """The choice payload of ``votes.services``: exactly one of the three keys."""
+        # Keys the client sent, null included: ``{"choice": null}`` is a blank ballot (弃权),
+        # which the votes service accepts where the poll's rule counts participation.
         given = {
             k: v
             for k, v in (
@@ -79,7 +81,7 @@ class BallotCast(_Message):
                 ("choices", self.choices),
                 ("ranking", self.ranking),
             )
-            if v is not None
+            if k in self.model_fields_set
         }
         if len(given) != 1:
             raise ProtocolError("bad_request", str(_("请只给出一种选择")), self.ref)
@@ -109,6 +111,14 @@ class PollClose(_Message):
     poll: Id
 
 
+class PollReopen(_Message):
+    """Undo a mistaken ``poll.close`` while the result is unpublished (the meeting is live)."""
+
+    type: Literal["poll.reopen"]
+    poll: Id
+    reason: Annotated[str, Field(max_length=500)] = ""
+
+
 class SpeakerNext(_Message):
     type: Literal["speaker.next"]
 
@@ -136,6 +146,7 @@ MESSAGES: dict[str, type[_Message]] = {
     "agenda.goto": AgendaGoto,
     "poll.open": PollOpen,
     "poll.close": PollClose,
+    "poll.reopen": PollReopen,
     "speaker.next": SpeakerNext,
     "note.add": NoteAdd,
     "attendance.mark": AttendanceMark,

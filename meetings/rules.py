@@ -75,6 +75,7 @@ ROLE_ACTIONS = {
         "agenda.goto",
         "poll.open",
         "poll.close",
+        "poll.reopen",
         "speaker.next",
         "note.add",
         "attendance.mark",
@@ -90,3 +91,31 @@ ROLE_ACTIONS = {
 
 def may(role: str, action: str) -> bool:
     return action in ROLE_ACTIONS.get(role, [])
+
+
+VIEW_MEETING_PERMISSION = "meetings.view_meeting"
+SCHEDULE_MEETING_PERMISSION = "meetings.add_meeting"
+
+
+def admin_communities(user: Any, *, permission: str) -> QuerySet[Community]:
+    """Communities whose meetings ``user`` may list (``VIEW_MEETING_PERMISSION``) or schedule
+    (``SCHEDULE_MEETING_PERMISSION``) in the admin: committee staff holding that permission.
+
+    Property and department staff get none, whatever Django permissions they were given.
+    """
+    if not (getattr(user, "is_authenticated", False) and scope.can_access_admin(user)):
+        return Community.objects.none()
+    return scope.committee_communities(user, permission=permission)
+
+
+def can_read_minutes(user: Any, meeting: Meeting, *, final: bool) -> bool:
+    """Read a meeting's minutes PDF, by any URL that serves it (minutes.pdf, /documents/...).
+
+    Final minutes of a public meeting are public; final minutes of a private meeting go to the
+    members of its community; a draft only to its facilitators (committee staff there).
+    """
+    if is_facilitator(user, meeting):
+        return True
+    if not final:
+        return False
+    return meeting.is_public or is_participant(user, meeting)

@@ -33,10 +33,11 @@ from meetings.models import (
     SpeakerRequest,
     SpeakerStatus,
 )
-from votes.counting import Verdict
+from votes.counting import Verdict, accepts_blank
 from votes.electorate import electorate_index
 from votes.models import Ballot, Poll, PollStatus, Secrecy
 from votes.selectors import has_participated
+from votes.services.polls import poll_reopenable
 from votes.tally import poll_tally
 
 PARTIES = [p.value for p in Party]
@@ -77,6 +78,11 @@ def meeting_get(*, community: Community, pk: int) -> Meeting | None:
         .filter(community=community, pk=pk)
         .first()
     )
+
+
+def meeting_poll(*, meeting: Meeting, pk: int) -> Poll | None:
+    """A poll on ``meeting``'s agenda, or ``None``."""
+    return Poll.objects.filter(pk=pk, agenda_items__meeting=meeting).first()
 
 
 def agenda_items_for_proposal(*, proposal_id: int, limit: int = 10) -> list[AgendaItem]:
@@ -145,6 +151,9 @@ def section_agenda(meeting: Meeting) -> dict[str, Any]:
                 "proposal": item.proposal_id,
                 "poll": item.poll_id,
                 "poll_status": item.poll.status if item.poll is not None else None,
+                "poll_question": item.poll.question if item.poll is not None else None,
+                # Closed by mistake and still unpublished: the console offers to reopen it.
+                "poll_reopenable": item.poll is not None and poll_reopenable(item.poll),
                 "notes": item_notes[item.pk],
                 "positions": item_positions[item.pk],
             }
@@ -176,6 +185,8 @@ def poll_summary(poll: Poll) -> dict[str, Any]:
         "method_label": str(poll.get_method_display()),
         "rule": poll.rule,
         "rule_label": str(poll.get_rule_display()),
+        # Whether the ballot offers 空白票/弃权 (docs/counting.md, blank ballots).
+        "accepts_blank": accepts_blank(poll.method, poll.rule),
         "kind": poll.kind,
         "status": poll.status,
         "status_label": str(poll.get_status_display()),

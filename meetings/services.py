@@ -10,25 +10,38 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from deliberation.accounts.throttle import checkin_rules, throttle_blocked, throttle_hit
-from deliberation.exceptions import TransitionNotAllowed
-from deliberation.models import Community, Member, Party, Proposal, ProposalStatus, User
+from deliberation.exceptions import InvalidInput, TransitionNotAllowed
+from deliberation.models import (
+    Community,
+    Member,
+    NotificationKind,
+    Party,
+    Proposal,
+    ProposalStatus,
+    User,
+)
+from deliberation.notifications.services import notify_meeting_changed, notify_users
 from deliberation.proposals.services import proposal_transition
-from meetings import procedure, rules, selectors
+from deliberation.resolutions.services import resolution_create
+from meetings import procedure, rules, selectors, transitions
 from meetings.broadcast import broadcast_on_commit
 from meetings.exceptions import MeetingRefused
-from meetings.minutes.services import minutes_enqueue
+from meetings.minutes.services import minutes_approvals_settle, minutes_enqueue
 from meetings.models import (
     AgendaItem,
     Attendance,
     Meeting,
+    MeetingEvent,
+    MeetingEventKind,
     MeetingStatus,
     Note,
     PartyPosition,
@@ -37,12 +50,21 @@ from meetings.models import (
     Stance,
 )
 from meetings.tallies import tally_request_on_commit
-from votes.exceptions import REFUSAL_MESSAGES, VoteRefused
-from votes.models import Electorate, Poll, PollStatus
-from votes.services import CastRequest, ballots_cast_batch, poll_close, poll_open
+from votes.counting import Verdict
+from votes.exceptions import REFUSAL_MESSAGES, PollStateError, VoteRefused
+from votes.models import Electorate, Kind, Poll, PollStatus
+from votes.services import (
+    CastRequest,
+    ballots_cast_batch,
+    poll_close,
+    poll_finalise,
+    poll_open,
+    poll_reopen,
+)
 
 NOTE_MAX_CHARS = 2000
 STATEMENT_MAX_CHARS = 2000
+REASON_MAX_CHARS = 500
 
 
 def checkin_code_new() -> str:
@@ -219,7 +241,7 @@ def agenda_item_add(
     """Add an item at the end of the agenda (before or during the meeting)."""
     meeting = _locked(meeting)
     _require_facilitator(actor, meeting)
-    if meeting.status == MeetingStatus.CLOSED:
+    if not transitions.may_change(meeting.status, "agenda_add"):
         raise MeetingRefused("bad_state")
     if proposal is not None and proposal.community_id != meeting.community_id:
         raise MeetingRefused("bad_request")
@@ -241,6 +263,374 @@ def agenda_item_add(
     _bump(meeting)
     _emit(meeting.pk, "agenda", ["agenda"])
     return item
+
+
+# --- changes after scheduling ------------------------------------------------------------
+
+
+def _event(meeting: Meeting, kind: str, actor: User | None, note: str = "", **data: Any) -> None:
+    MeetingEvent.objects.create(meeting=meeting, kind=kind, actor=actor, note=note, data=data)
+
+
+def _require_change(meeting: Meeting, change: str) -> None:
+    if not transitions.may_change(meeting.status, change):
+        raise MeetingRefused("bad_state")
+
+
+def _reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason or len(reason) > REASON_MAX_CHARS:
+        raise MeetingRefused("bad_request", _("请说明理由(不超过500字)"))
+    return reason
+
+
+def attendee_user_ids(meeting: Meeting) -> list[int]:
+    """Who is told of a change: the council members and everyone invited to the meeting."""
+    return sorted({m.user_id for m in selectors.expected_members(meeting)})
+
+
+def _meeting_path(meeting: Meeting) -> str:
+    community = Community.objects.only("slug").get(pk=meeting.community_id)
+    return reverse("meeting-detail", args=[community.slug, meeting.pk])
+
+
+def _notify_rescheduled(meeting: Meeting, *, user_ids: Sequence[int]) -> None:
+    """Tell the attendees the new time and place, each by their preferred channel (rows
+    written in this transaction, delivered after commit; a new time is a new occasion)."""
+    notify_meeting_changed(
+        community=Community.objects.get(pk=meeting.community_id),
+        meeting_id=meeting.pk,
+        user_ids=user_ids,
+        title=meeting.title,
+        starts_at=meeting.starts_at,
+        place=meeting.place,
+        url=_meeting_path(meeting),
+    )
+
+
+def _notify_cancelled(meeting: Meeting, *, user_ids: Sequence[int]) -> None:
+    """Tell the attendees the meeting is cancelled, with the reason."""
+    notify_users(
+        community=Community.objects.get(pk=meeting.community_id),
+        user_ids=user_ids,
+        kind=NotificationKind.MEETING_CHANGED,
+        key=f"meeting:{meeting.pk}:cancelled",
+        title=_("议事会「%(title)s」已取消") % {"title": meeting.title},
+        body=_("原定 %(when)s 在%(place)s召开。取消原因：%(reason)s")
+        % {
+            "when": timezone.localtime(meeting.starts_at).strftime("%Y-%m-%d %H:%M"),
+            "place": meeting.place,
+            "reason": meeting.cancel_reason,
+        },
+        url=_meeting_path(meeting),
+    )
+
+
+@transaction.atomic
+def meeting_edit(
+    *,
+    meeting: Meeting,
+    actor: User,
+    title: str,
+    facilitator: User,
+    is_public: bool,
+) -> Meeting:
+    """Correct a meeting's title, facilitator or publicity before it ends.
+
+    Committee staff of the meeting's community only, and the facilitator too. Time and place
+    are what the attendees must hear of: :func:`meeting_reschedule` moves them. Logged
+    (``edited``) with the old and new values; a call that changes nothing writes nothing.
+    Raises ``MeetingRefused``.
+    """
+    meeting = _locked(meeting)
+    _require_facilitator(actor, meeting)
+    _require_change(meeting, "edit")
+    title = (title or "").strip()
+    if not title or len(title) > 120:
+        raise MeetingRefused("bad_request", _("请填写会议名称(不超过120字)"))
+    community = Community.objects.get(pk=meeting.community_id)
+    if not rules.may_facilitate(facilitator, community):
+        raise MeetingRefused(
+            "forbidden",
+            _("主持人须为本社区居委会工作人员：物业和职能部门人员不能主持议事会或组织表决"),
+        )
+    wanted = {
+        "title": title,
+        "facilitator_id": facilitator.pk,
+        "is_public": bool(is_public),
+    }
+    changed = {
+        name: [getattr(meeting, name), value]
+        for name, value in wanted.items()
+        if getattr(meeting, name) != value
+    }
+    if not changed:
+        return meeting
+    for name, (_old, value) in changed.items():
+        setattr(meeting, name, value)
+    meeting.save(update_fields=[n.removesuffix("_id") for n in changed])
+    _event(meeting, MeetingEventKind.EDITED, actor, "", **changed)
+    _bump(meeting)
+    _emit(meeting.pk, "meeting", ["meeting"])
+    return meeting
+
+
+@transaction.atomic
+def meeting_reschedule(
+    *,
+    meeting: Meeting,
+    actor: User,
+    starts_at: datetime,
+    reason: str,
+    place: str | None = None,
+) -> Meeting:
+    """Move a scheduled meeting to a new time (and place), with the reason.
+
+    The attendees (council members and invitees) are told; the ``rescheduled`` event records
+    who, when, why, the old and new time and place and the recipients. Raises
+    ``MeetingRefused``: ``bad_state`` once the meeting started, ``bad_request`` without a
+    reason, for a time in the past or when nothing moves.
+    """
+    meeting = _locked(meeting)
+    _require_facilitator(actor, meeting)
+    _require_change(meeting, "reschedule")
+    reason = _reason(reason)
+    place = meeting.place if place is None else place.strip()
+    if not place or len(place) > 120:
+        raise MeetingRefused("bad_request", _("请填写地点(不超过120字)"))
+    if starts_at <= timezone.now():
+        raise MeetingRefused("bad_request", _("新的会议时间须晚于现在"))
+    if starts_at == meeting.starts_at and place == meeting.place:
+        raise MeetingRefused("bad_request", _("会议时间和地点都没有改变"))
+    previous = {"starts_at": meeting.starts_at.isoformat(), "place": meeting.place}
+    meeting.starts_at = starts_at
+    meeting.place = place
+    meeting.save(update_fields=["starts_at", "place"])
+    recipients = attendee_user_ids(meeting)
+    _event(
+        meeting,
+        MeetingEventKind.RESCHEDULED,
+        actor,
+        note=reason,
+        previous=previous,
+        starts_at=starts_at.isoformat(),
+        place=place,
+        notified=recipients,
+    )
+    _notify_rescheduled(meeting, user_ids=recipients)
+    _bump(meeting)
+    _emit(meeting.pk, "meeting", ["meeting"])
+    return meeting
+
+
+@transaction.atomic
+def meeting_cancel(*, meeting: Meeting, actor: User, reason: str) -> Meeting:
+    """Cancel a scheduled meeting (``scheduled`` → ``cancelled``), with the reason.
+
+    Proposals on its agenda that are on no other upcoming meeting go back to ``accepted``
+    (taken off the agenda) so they can be scheduled again; polls stay as they are. The
+    attendees are told. Raises ``MeetingRefused``: ``bad_state`` unless scheduled (a live
+    meeting is closed, not cancelled), ``bad_request`` without a reason.
+    """
+    meeting = _locked(meeting)
+    _require_facilitator(actor, meeting)
+    if not transitions.may_transition(meeting.status, MeetingStatus.CANCELLED):
+        raise MeetingRefused("bad_state")
+    reason = _reason(reason)
+    now = timezone.now()
+    meeting.status = MeetingStatus.CANCELLED
+    meeting.cancelled_at = now
+    meeting.cancel_reason = reason
+    meeting.save(update_fields=["status", "cancelled_at", "cancel_reason"])
+    released = []
+    for item in meeting.items.select_related("proposal").filter(
+        proposal__status=ProposalStatus.SCHEDULED
+    ):
+        proposal = item.proposal
+        assert proposal is not None  # filtered on its status
+        elsewhere = (
+            AgendaItem.objects.filter(
+                proposal=proposal,
+                meeting__status__in=[MeetingStatus.SCHEDULED, MeetingStatus.LIVE],
+            )
+            .exclude(meeting=meeting)
+            .exists()
+        )
+        if elsewhere or proposal.pk in released:
+            continue
+        try:
+            proposal_transition(
+                proposal=proposal,
+                to_status=ProposalStatus.ACCEPTED,
+                actor=actor,
+                note=_("议事会「%(title)s」取消：%(reason)s")
+                % {"title": meeting.title, "reason": reason},
+            )
+        except TransitionNotAllowed as exc:
+            raise MeetingRefused("bad_request", exc.message) from exc
+        released.append(proposal.pk)
+    recipients = attendee_user_ids(meeting)
+    _event(
+        meeting,
+        MeetingEventKind.CANCELLED,
+        actor,
+        note=reason,
+        proposals_released=released,
+        notified=recipients,
+    )
+    _notify_cancelled(meeting, user_ids=recipients)
+    _bump(meeting)
+    _emit(meeting.pk, "meeting", ["meeting", "agenda"])
+    return meeting
+
+
+@transaction.atomic
+def agenda_reorder(*, meeting: Meeting, actor: User, item_ids: Sequence[int]) -> Meeting:
+    """Put the agenda in the order of ``item_ids``: every item of the meeting exactly once.
+
+    Allowed until the meeting ends; the current item stays current. Logged (``reordered``)
+    with the old and new order. Raises ``MeetingRefused`` (``bad_request`` for a list that is
+    not the meeting's items).
+    """
+    meeting = _locked(meeting)
+    _require_facilitator(actor, meeting)
+    _require_change(meeting, "reorder")
+    items = list(meeting.items.order_by("sort_order", "pk"))
+    before = [item.pk for item in items]
+    wanted = [int(pk) for pk in item_ids]
+    if len(wanted) != len(before) or set(wanted) != set(before):
+        raise MeetingRefused("bad_request", _("议程顺序须恰好包含本次会议的每一项议程"))
+    if wanted == before:
+        return meeting
+    by_pk = {item.pk: item for item in items}
+    for order, pk in enumerate(wanted):
+        by_pk[pk].sort_order = order
+    AgendaItem.objects.bulk_update(items, ["sort_order"])
+    _event(meeting, MeetingEventKind.REORDERED, actor, before=before, after=wanted)
+    _bump(meeting)
+    _emit(meeting.pk, "agenda", ["agenda"])
+    return meeting
+
+
+# --- after the meeting: results published, proposals follow the verdicts ----------------
+
+
+def _publish_held_results(meeting: Meeting, actor: User) -> None:
+    """Publish the final result of each deliberative poll the meeting closed and held.
+
+    A poll whose ballot chain fails verification stays closed (the votes service refuses
+    it) and is noted on the meeting; it does not stop the meeting from closing."""
+    held = Poll.objects.filter(
+        agenda_items__meeting=meeting,
+        status=PollStatus.CLOSED,
+        kind=Kind.DELIBERATIVE,
+        finalised_at__isnull=True,
+    ).distinct()
+    for poll in held:
+        try:
+            poll_finalise(poll=poll, actor=actor, force=True)
+        except PollStateError as exc:
+            _event(meeting, MeetingEventKind.FOLLOWED_UP, actor, note=exc.message, poll=poll.pk)
+
+
+def _adopted_options(poll: Poll) -> list[Any]:
+    """The options a passed poll adopted (its winners), in ballot order."""
+    winners = (poll.result or {}).get("winners") or []
+    return list(
+        poll.options.filter(pk__in=winners)
+        .select_related("proposal_option")
+        .order_by("sort_order", "pk")
+    )
+
+
+def _follow_verdicts(meeting: Meeting, actor: User) -> None:
+    """After the vote: each agenda item's proposal still ``scheduled`` follows its poll's
+    published verdict. Passed → ``decided`` with one draft resolution per adopted option
+    (committee staff complete and assign each, ``resolution_assign``); failed →
+    ``not_adopted``; no verdict or a tie → back to ``accepted`` to be deliberated again.
+    An item without a poll, or whose result is not final yet (an owners' decision in its
+    objection period), is left as it is. Each step is logged (``followed_up``)."""
+    items = meeting.items.select_related("proposal", "poll").order_by("sort_order", "pk")
+    seen: set[int] = set()
+    for item in items:
+        proposal, poll = item.proposal, item.poll
+        if proposal is None or poll is None or proposal.pk in seen:
+            continue
+        poll.refresh_from_db()
+        proposal.refresh_from_db()
+        if poll.status != PollStatus.FINAL or proposal.status != ProposalStatus.SCHEDULED:
+            continue
+        seen.add(proposal.pk)
+        verdict = (poll.result or {}).get("verdict")
+        reasons = "；".join((poll.result or {}).get("reasons") or [])
+        note = _("议事会「%(meeting)s」表决“%(question)s”：%(reasons)s") % {
+            "meeting": meeting.title,
+            "question": poll.question,
+            "reasons": reasons,
+        }
+        if verdict == Verdict.PASSED:
+            to_status = ProposalStatus.DECIDED
+        elif verdict == Verdict.FAILED:
+            to_status = ProposalStatus.NOT_ADOPTED
+        else:
+            to_status = ProposalStatus.ACCEPTED
+        drafts: list[int] = []
+        try:
+            with transaction.atomic():
+                proposal_transition(proposal=proposal, to_status=to_status, actor=actor, note=note)
+                if to_status == ProposalStatus.DECIDED:
+                    drafts = _draft_resolutions(meeting, poll, proposal, actor)
+        except (TransitionNotAllowed, InvalidInput) as exc:
+            _event(
+                meeting,
+                MeetingEventKind.FOLLOWED_UP,
+                actor,
+                note=_("议题状态未能变更: %(error)s") % {"error": exc},
+                proposal=proposal.pk,
+                poll=poll.pk,
+            )
+            continue
+        _event(
+            meeting,
+            MeetingEventKind.FOLLOWED_UP,
+            actor,
+            note=note,
+            proposal=proposal.pk,
+            poll=poll.pk,
+            verdict=verdict,
+            to_status=to_status,
+            draft_resolutions=drafts,
+        )
+
+
+def _draft_resolutions(meeting: Meeting, poll: Poll, proposal: Proposal, actor: User) -> list[int]:
+    """One draft resolution per adopted option (one for the question itself when the poll
+    adopted a yes/no answer or a label of its own)."""
+    community = Community.objects.get(pk=meeting.community_id)
+    deadline = timezone.localdate() + timedelta(days=community.resolution_days)
+    party = proposal.responsible_party or Party.COMMITTEE
+    created = []
+    options = [o for o in _adopted_options(poll) if o.proposal_option_id is not None]
+    plans = options or [None]
+    for option in plans:
+        decision = (
+            _("经议事会表决通过：%(option)s") % {"option": option.label}
+            if option is not None
+            else _("经议事会表决通过：%(question)s") % {"question": poll.question}
+        )
+        resolution = resolution_create(
+            proposal=proposal,
+            decision=decision,
+            responsible_party=party,
+            deadline=deadline,
+            actor=actor,
+            adopted_option=option.proposal_option if option is not None else None,
+            draft=True,
+        )
+        created.append(resolution.pk)
+    if created and poll.resolution_id is None:
+        Poll.objects.filter(pk=poll.pk).update(resolution_id=created[0])
+    return created
 
 
 # --- the meeting's life ------------------------------------------------------------------
@@ -265,13 +655,17 @@ def meeting_open(*, meeting: Meeting, actor: User) -> Meeting:
 
 @transaction.atomic
 def meeting_close(*, meeting: Meeting, actor: User) -> Meeting:
-    """``live`` → ``closed``. Open polls of the agenda close first; a speaker still on the
-    floor is marked done."""
+    """``live`` → ``closed``. Open polls of the agenda close first, and the results the
+    meeting held (deliberative polls closed during it) are published; then each agenda item's
+    proposal follows its poll's verdict (``_follow_verdicts``). A speaker still on the floor is
+    marked done."""
     meeting = _locked(meeting)
     _require_facilitator(actor, meeting)
     _require_live(meeting)
     for poll in Poll.objects.filter(agenda_items__meeting=meeting, status=PollStatus.OPEN):
-        poll_close(poll=poll, actor=actor)
+        poll_close(poll=poll, actor=actor, finalise=False)
+    _publish_held_results(meeting, actor)
+    _follow_verdicts(meeting, actor)
     now = timezone.now()
     SpeakerRequest.objects.filter(item__meeting=meeting, status=SpeakerStatus.SPEAKING).update(
         status=SpeakerStatus.DONE, ended_at=now
@@ -285,6 +679,7 @@ def meeting_close(*, meeting: Meeting, actor: User) -> Meeting:
     _bump(meeting)
     _emit(meeting.pk, "meeting.closed", ["meeting", "agenda", "poll", "tally", "speakers"])
     minutes_enqueue(meeting=meeting)  # rendered by a background task after commit
+    minutes_approvals_settle(meeting=meeting, actor=actor)  # minutes this meeting adopted
     return meeting
 
 
@@ -316,7 +711,7 @@ def attendance_mark(
     """Staff check a member in (or out)."""
     meeting = _locked(meeting)
     _require_facilitator(actor, meeting)
-    if meeting.status == MeetingStatus.CLOSED:
+    if meeting.status in (MeetingStatus.CLOSED, MeetingStatus.CANCELLED):
         raise MeetingRefused("bad_state")
     member_pk = member if isinstance(member, int) else member.pk
     found = Member.objects.filter(pk=member_pk, community_id=meeting.community_id).first()
@@ -345,7 +740,7 @@ def attendance_checkin(
     throttle_rules = checkin_rules(meeting_id=meeting.pk, user_id=user.pk, ip=ip)
     with transaction.atomic():
         meeting = _locked(meeting)
-        if meeting.status == MeetingStatus.CLOSED:
+        if meeting.status in (MeetingStatus.CLOSED, MeetingStatus.CANCELLED):
             raise MeetingRefused("bad_state")
         member = _member_of(meeting, user)
         now = timezone.now()
@@ -563,9 +958,45 @@ def meeting_poll_close(*, meeting: Meeting, poll: Poll | int, actor: User) -> Po
     _require_facilitator(actor, meeting)
     _require_live(meeting)
     poll = _poll_of(meeting, poll)
-    poll = poll_close(poll=poll, actor=actor)
+    # Deliberative results are published when the meeting closes: until then a mistaken close
+    # can be undone (``meeting_poll_reopen``).
+    poll = poll_close(poll=poll, actor=actor, finalise=False)
     _bump(meeting)
     _emit(meeting.pk, "poll.closed", ["agenda", "poll", "tally"], result=poll.result)
+    return poll
+
+
+@transaction.atomic
+def meeting_poll_reopen(
+    *, meeting: Meeting, poll: Poll | int, actor: User, reason: str = ""
+) -> Poll:
+    """Reopen a poll of this live meeting closed by mistake, while its result is unpublished
+    (``votes.services.poll_reopen``): the ballots cast before stay, voting goes on, and the
+    item becomes current. Logged on the poll and the meeting. Raises ``MeetingRefused``
+    (``bad_state`` when the poll may not reopen)."""
+    meeting = _locked(meeting)
+    _require_facilitator(actor, meeting)
+    _require_live(meeting)
+    poll = _poll_of(meeting, poll)
+    reason = (reason or "").strip()[:REASON_MAX_CHARS] or _("主持人误结束表决，重新开放")
+    try:
+        poll = poll_reopen(poll=poll, actor=actor, reason=reason)
+    except PollStateError as exc:
+        raise MeetingRefused("bad_state", exc.message) from exc
+    item = AgendaItem.objects.filter(meeting=meeting, poll=poll).order_by("sort_order").first()
+    if item is not None and meeting.current_item_id != item.pk:
+        meeting.current_item = item
+        meeting.save(update_fields=["current_item"])
+    _event(
+        meeting,
+        MeetingEventKind.POLL_REOPENED,
+        actor,
+        note=reason,
+        poll=poll.pk,
+        ballots=poll.ballot_seq,
+    )
+    _bump(meeting)
+    _emit(meeting.pk, "poll.opened", ["agenda", "poll", "tally"])
     return poll
 
 

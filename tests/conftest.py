@@ -11,6 +11,17 @@ def _media_root(tmp_path, settings):
 
 
 @pytest.fixture(autouse=True)
+def _default_language():
+    """A request in English (LocaleMiddleware) leaves English active in the thread; each test
+    starts in the site's language, as a fresh worker would."""
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def _live_state_cache():
     """Rolled-back tests reuse primary keys (and so a meeting's cache key) on SQLite."""
     from meetings.selectors import cache_clear

@@ -60,9 +60,16 @@ class ChainScheme(models.IntegerChoices):
 class Poll(models.Model):
     """A vote. Rule and electorate denominators freeze when it opens."""
 
-    community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="polls")
+    community = models.ForeignKey(
+        Community, on_delete=models.CASCADE, related_name="polls", verbose_name=_("社区")
+    )
     proposal = models.ForeignKey(
-        Proposal, on_delete=models.CASCADE, null=True, blank=True, related_name="polls"
+        Proposal,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="polls",
+        verbose_name=_("议题"),
     )
     question = models.CharField(_("表决事项"), max_length=200)
     kind = models.CharField(_("类型"), max_length=14, choices=Kind.choices)
@@ -71,9 +78,9 @@ class Poll(models.Model):
     rule = models.CharField(_("通过规则"), max_length=16, choices=Rule.choices)
     # ``majority``: approving share of participating ballots must exceed num/den (or reach it
     # when ``majority_inclusive``).
-    majority_numerator = models.PositiveSmallIntegerField(default=1)
-    majority_denominator = models.PositiveSmallIntegerField(default=2)
-    majority_inclusive = models.BooleanField(default=False)
+    majority_numerator = models.PositiveSmallIntegerField(_("多数比例(分子)"), default=1)
+    majority_denominator = models.PositiveSmallIntegerField(_("多数比例(分母)"), default=2)
+    majority_inclusive = models.BooleanField(_("达到该比例即通过(含等于)"), default=False)
     secrecy = models.CharField(
         _("记名方式"), max_length=8, choices=Secrecy.choices, default=Secrecy.NAMED
     )
@@ -237,6 +244,7 @@ class PollEventKind(models.TextChoices):
     EXTENDED = "extended", _("延长表决期")
     CLOSED = "closed", _("截止(公布初步结果)")
     FINALISED = "finalised", _("公布最终结果")
+    REOPENED = "reopened", _("误截止后重新开放")
     NOTE = "note", _("说明")
 
 

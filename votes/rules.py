@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from deliberation.models import Community
-from deliberation.scope import AnyUser, is_committee_member, is_community_staff
+from deliberation.scope import AnyUser, is_committee_member, is_community_staff, member_of
 from votes.models import Poll, PollStatus
 
 
@@ -30,3 +30,12 @@ def can_export_ballots(user: AnyUser, poll: Poll) -> bool:
 def can_view_poll(user: AnyUser, poll: Poll) -> bool:
     """Opened polls are public; drafts only for the staff who prepare them."""
     return poll.status != PollStatus.DRAFT or can_manage_polls(user, poll.community)
+
+
+def may_vote_in(user: AnyUser, poll: Poll) -> bool:
+    """Cast an online ballot at all: a member (any party) of the poll's community.
+
+    Asked before eligibility: a person from elsewhere is refused as forbidden, not told they
+    are outside this poll's electorate (which the ballot service still decides for members).
+    """
+    return member_of(user, poll.community) is not None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -13,6 +14,7 @@ from deliberation.models import Community, User
 from votes import audit
 from votes.models import (
     Ballot,
+    BallotChannel,
     ChainHeadPublication,
     ChainScheme,
     Kind,
@@ -284,3 +286,130 @@ def polls_for_proposal(
         .exclude(status=PollStatus.DRAFT)
         .order_by("created_at")[:limit]
     )
+
+
+@dataclass(frozen=True)
+class VoterHit:
+    """One voter of a poll's frozen electorate as the paper-ballot screen shows it.
+
+    ``voted_channel`` is the channel of the voter's ballot (``""`` while they have not voted).
+    """
+
+    key: str
+    label: str
+    names: tuple[str, ...]
+    area: str
+    voted_channel: str
+
+    @property
+    def voted(self) -> bool:
+        return bool(self.voted_channel)
+
+    @property
+    def voted_channel_label(self) -> str:
+        if self.voted_channel in BallotChannel.values:
+            return str(BallotChannel(self.voted_channel).label)
+        return self.voted_channel
+
+
+def _squeeze(text: str) -> str:
+    """Fold the ways staff type a unit: spaces gone, full-width and dash variants unified."""
+    table = str.maketrans({"－": "-", "—": "-", "–": "-", "＿": "-", "_": "-", "　": ""})
+    return (text or "").translate(table).replace(" ", "").casefold()
+
+
+def paper_voter_search(poll: Poll, query: str, *, limit: int = 20) -> list[VoterHit]:
+    """Voters of ``poll`` matching a unit (``3号楼-201``, ``201``), an owner's name or a phone
+    number (at least 4 digits, matched at the end), each with their names and whether they
+    have voted. Three queries whatever the electorate's size."""
+    needle = _squeeze(query)
+    if not needle or not poll.frozen_electorate:
+        return []
+    digits = "".join(ch for ch in needle if ch.isdigit())
+    electorate_users = {
+        int(user_id) for voter in poll.frozen_electorate for user_id in voter.get("user_ids", [])
+    }
+    by_person = Q(display_name__icontains=needle) | Q(first_name__icontains=needle)
+    by_person |= Q(last_name__icontains=needle)
+    if len(digits) >= 4 and digits == needle:
+        by_person |= Q(phone__endswith=digits)
+    named = set(
+        User.objects.filter(by_person, memberships__community_id=poll.community_id).values_list(
+            "pk", flat=True
+        )
+    )
+    named &= electorate_users
+    found: list[dict[str, Any]] = []
+    for voter in poll.frozen_electorate:
+        units = [_squeeze(u.get("label", "")) for u in voter.get("units", [])]
+        if (
+            needle in _squeeze(voter.get("label", ""))
+            or needle == voter["key"]
+            or any(needle in unit for unit in units)
+            or named.intersection(int(u) for u in voter.get("user_ids", []))
+        ):
+            found.append(voter)
+            if len(found) >= limit:
+                break
+    user_ids = {int(u) for voter in found for u in voter.get("user_ids", [])}
+    names = {user.pk: str(user) for user in User.objects.filter(pk__in=user_ids)}
+    channels = dict(
+        Participation.objects.filter(
+            poll=poll, voter_key__in=[voter["key"] for voter in found]
+        ).values_list("voter_key", "channel")
+    )
+    return [
+        VoterHit(
+            key=voter["key"],
+            label=voter.get("label") or voter["key"],
+            names=tuple(names[int(u)] for u in voter.get("user_ids", []) if int(u) in names),
+            area=str(voter.get("area") or "0.00"),
+            voted_channel=channels.get(voter["key"], ""),
+        )
+        for voter in found
+    ]
+
+
+@dataclass(frozen=True)
+class LedgerBallot:
+    """One ballot as the staff ledger lists it: the voter's unit(s) and names, the choice."""
+
+    seq: int
+    voter_label: str
+    names: tuple[str, ...]
+    choice: dict[str, Any]
+    headcount: int
+    area: Decimal
+    channel_label: str
+    entered_by: str
+    receipt: str
+
+
+def poll_ballot_ledger(poll: Poll) -> list[LedgerBallot]:
+    """Every ballot of ``poll`` in chain order with its voter's label and names (three
+    queries). Callers hide the voter for secret polls."""
+    voters = {voter["key"]: voter for voter in poll.frozen_electorate or []}
+    ballots = list(ballots_in_chain_order(poll))
+    user_ids = {
+        int(u)
+        for ballot in ballots
+        for u in voters.get(ballot.voter_key or "", {}).get("user_ids", [])
+    }
+    names = {user.pk: str(user) for user in User.objects.filter(pk__in=user_ids)}
+    rows = []
+    for ballot in ballots:
+        voter = voters.get(ballot.voter_key or "", {})
+        rows.append(
+            LedgerBallot(
+                seq=ballot.seq,
+                voter_label=voter.get("label") or ballot.voter_key or "",
+                names=tuple(names[int(u)] for u in voter.get("user_ids", []) if int(u) in names),
+                choice=ballot.choice,
+                headcount=ballot.headcount,
+                area=ballot.area,
+                channel_label=str(ballot.get_channel_display()),
+                entered_by=str(ballot.entered_by) if ballot.entered_by_id else "",
+                receipt=ballot.receipt,
+            )
+        )
+    return rows

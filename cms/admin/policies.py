@@ -20,9 +20,9 @@ import inspect
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
 from django.db.models import Model, QuerySet
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.functional import classproperty
 from django.views import View
 from wagtail.models import WorkflowState
@@ -155,6 +155,8 @@ class ScopedViewMixin:
     request: Any
     model: type[Model] | None
     object: Any
+    produced_error_code: str
+    produced_error_message: str | None
 
     def _policy(self) -> CommunityScopedPolicy:
         model = getattr(self, "model_class", None) or self.model
@@ -186,6 +188,20 @@ class ScopedViewMixin:
 
     def get_objects(self, pks: list[str]) -> Any:
         return self._policy().scope_queryset(self.request.user, super().get_objects(pks))  # type: ignore[misc]
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        # A model's own validation (run by save_revision, e.g. when reverting to a revision with
+        # an empty form) fails after the form passed: show it on the form, never a 500. Wagtail
+        # saves inside a transaction, so nothing of the failed save remains.
+        try:
+            return super().form_valid(form)  # type: ignore[misc]
+        except ValidationError as error:
+            form.add_error(None, error.messages)
+            self.produced_error_code = "validation_error"
+            self.produced_error_message = " ".join(error.messages)
+            response: HttpResponse = self.form_invalid(form)  # type: ignore[attr-defined]
+            response.status_code = 400
+            return response
 
     def can_create(self) -> bool:
         # A chooser without a creation form would fail on a POST to its create URL.
@@ -234,12 +250,40 @@ def _wrap_view_classes(viewset: object) -> None:
         setattr(viewset, name, scoped_view(view_class))
 
 
+class ChooserGateMixin:
+    """Wagtail's snippet chooser checks no permission: open it only to people who may view,
+    add or change the model somewhere (the poll chooser is no door for property staff)."""
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        model = getattr(self, "model_class", None) or self.model  # type: ignore[attr-defined]
+        if not scoped_policy(model).user_has_any_permission(
+            request.user, ("view", "add", "change")
+        ):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
+
+
+_CHOOSER_VIEWS = (
+    "choose_view_class",
+    "choose_results_view_class",
+    "chosen_view_class",
+    "chosen_multiple_view_class",
+    "create_view_class",
+)
+
+
 class ScopedSnippetChooserViewSet(SnippetChooserViewSet):
-    """The snippet chooser (used by foreign-key panels) listing only in-scope objects."""
+    """The snippet chooser (used by foreign-key panels) listing only in-scope objects, for
+    people who may use the model at all."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         _wrap_view_classes(self)
+        for name in _CHOOSER_VIEWS:
+            view_class = getattr(self, name)
+            if not issubclass(view_class, ChooserGateMixin):
+                gated = type(f"Gated{view_class.__name__}", (ChooserGateMixin, view_class), {})
+                setattr(self, name, gated)
 
 
 class ScopedViewSetMixin:

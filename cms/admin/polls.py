@@ -59,6 +59,9 @@ class PollAdminForm(WagtailAdminModelForm):
         communities = POLL_POLICY.communities(self.for_user) if self.for_user else None
         if communities is not None:
             self._choices("community").queryset = communities.order_by("name")
+            only = list(communities[:2])
+            if not self.instance.pk and len(only) == 1:
+                self.initial.setdefault("community", only[0].pk)  # nothing to choose
             self._choices("proposal").queryset = Proposal.objects.filter(
                 community__in=communities
             ).order_by("-submitted_at")

@@ -4,11 +4,14 @@ history) and the triage views, all inside the user's community scope.
 There is no snippet "add" (nor "copy"): a matter enters only through
 ``deliberation.proposals.services.proposal_submit``, which records the channel and the staff
 member who typed it in. Staff enter a resident's matter on the community's own page
-(``/<community>/proposals/new/``, "代居民录入": channel, and the resident found by phone among that
-community's residents); the list links to that page for each community where the user may.
+(``/<community>/proposals/new/``, "代居民录入": channel, and the resident found by unit, name or
+phone among that community's residents); the list links to that page for each community where the
+user may.
 """
 
+from collections.abc import Mapping
 from functools import cached_property
+from typing import Any
 
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -17,6 +20,8 @@ from django.utils.translation import gettext_lazy
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
+from wagtail.admin.rich_text import DraftailRichTextArea
+from wagtail.admin.views.home import WorkflowObjectsToModeratePanel
 from wagtail.admin.widgets.button import HeaderButton
 from wagtail.permissions import register_permission_policy
 from wagtail.snippets.models import register_snippet
@@ -25,7 +30,7 @@ from wagtail.snippets.views.snippets import IndexView, SnippetViewSet
 from cms.admin import triage as proposal_admin_views
 from cms.admin.policies import CommunityScopedPolicy, ScopedDeleteBulkAction, ScopedViewSetMixin
 from deliberation import scope
-from deliberation.models import Proposal
+from deliberation.models import Proposal, ProposalStatus
 from deliberation.proposals.rules import TRIAGE_PERMISSION, can_enter_on_behalf
 
 # Registered before the viewset so Wagtail never builds its global fallback policy. Staff of the
@@ -52,6 +57,16 @@ class ProposalIndexView(IndexView):
         ]
 
 
+class BodyEditor(DraftailRichTextArea):
+    """Draftail for the stored HTML body; a plain HTML post (a script, an old form) still works."""
+
+    def value_from_datadict(self, data: Any, files: Any, name: str) -> Any:
+        try:
+            return super().value_from_datadict(data, files, name)
+        except ValueError:  # not Draftail's JSON: take it as the HTML it is
+            return data.get(name)
+
+
 class ProposalViewSet(ScopedViewSetMixin, SnippetViewSet):
     model = Proposal
     icon = "doc-full"
@@ -71,7 +86,7 @@ class ProposalViewSet(ScopedViewSetMixin, SnippetViewSet):
     panels = [
         MultiFieldPanel(
             [
-                FieldPanel("community", read_only=True),
+                FieldPanel("community", read_only=True, heading=gettext_lazy("社区")),
                 FieldPanel("author", read_only=True),
                 FieldPanel("channel", read_only=True),
                 FieldPanel("party", read_only=True),
@@ -79,7 +94,8 @@ class ProposalViewSet(ScopedViewSetMixin, SnippetViewSet):
             heading=gettext_lazy("来源"),
         ),
         FieldPanel("title"),
-        FieldPanel("body"),
+        # The body is stored as sanitised HTML: edit it as rich text, never as raw ``<p>`` tags.
+        FieldPanel("body", widget=BodyEditor(features=["bold", "italic", "ol", "ul", "link"])),
         FieldPanel("location"),
         FieldPanel("category"),
         FieldPanel("show_full_name"),
@@ -128,3 +144,38 @@ def register_proposal_triage_menu_item() -> MenuItem:
         icon_name="tasks",
         order=190,
     )
+
+
+# Matters still to review: a settled matter (answered on the spot, rejected, merged) or one
+# already further down the loop has nothing left for a moderator, whatever its workflow says.
+NEEDS_REVIEW = frozenset({ProposalStatus.SUBMITTED, ProposalStatus.ACCEPTED})
+
+
+class ProposalsToModeratePanel(WorkflowObjectsToModeratePanel):
+    """Wagtail's "awaiting your review", without settled matters or other communities' ones."""
+
+    def get_context_data(self, parent_context: Mapping[str, Any] | None) -> dict[str, Any]:
+        context = super().get_context_data(parent_context)
+        request = context["request"]
+        allowed = set(
+            scope.committee_communities(request.user, permission=TRIAGE_PERMISSION).values_list(
+                "pk", flat=True
+            )
+        )
+        kept = []
+        for state in context["states"]:
+            obj = state["obj"]
+            if isinstance(obj, Proposal) and (
+                obj.status not in NEEDS_REVIEW or obj.community_id not in allowed
+            ):
+                continue
+            kept.append(state)
+        context["states"] = kept
+        return context
+
+
+@hooks.register("construct_homepage_panels")
+def replace_moderation_panel(request: HttpRequest, panels: list[Any]) -> None:
+    for index, panel in enumerate(panels):
+        if type(panel) is WorkflowObjectsToModeratePanel:
+            panels[index] = ProposalsToModeratePanel()

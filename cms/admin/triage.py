@@ -13,6 +13,7 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -141,6 +142,7 @@ def triage_queue(request: HttpRequest) -> HttpResponse:
             "sort": sort,
             "query": query.urlencode(),
             "header_title": _("待分理议题"),
+            "communities": communities,
         },
     )
 
@@ -149,11 +151,17 @@ class AcceptForm(forms.Form):
     category = forms.ChoiceField(label=gettext_lazy("类别"), choices=Category.choices)
     responsible_party = forms.ChoiceField(label=gettext_lazy("责任方"), choices=Party.choices)
     note = forms.CharField(label=gettext_lazy("备注"), required=False, widget=forms.Textarea)
+    publish = forms.BooleanField(
+        label=gettext_lazy("同时审核通过并公开"), required=False, initial=True
+    )
 
 
 class AnswerForm(forms.Form):
     answer = forms.CharField(label=gettext_lazy("答复内容"), widget=forms.Textarea)
     note = forms.CharField(label=gettext_lazy("备注"), required=False, widget=forms.Textarea)
+    publish = forms.BooleanField(
+        label=gettext_lazy("同时审核通过并公开"), required=False, initial=True
+    )
 
 
 class RejectForm(forms.Form):
@@ -219,7 +227,24 @@ def _form(name: str, proposal: Proposal, data: QueryDict | None = None) -> forms
     kwargs: dict[str, Any] = {"prefix": name}
     if form_class is MergeForm:
         kwargs["proposal"] = proposal
-    return form_class(data, **kwargs)
+    if form_class is AcceptForm:
+        # Start from the category the resident chose; staff change it only when it is wrong.
+        kwargs["initial"] = {"category": proposal.category}
+    form = form_class(data, **kwargs)
+    if proposal.live:
+        form.fields.pop("publish", None)  # already public: nothing to approve
+    return form
+
+
+def _run(action: str, proposal: Proposal, user: Any, data: dict[str, Any]) -> None:
+    """Triage and moderation as one step: the transition, then (if asked) the publication, in
+    one transaction so a failed publication never leaves a decided but hidden matter."""
+    with transaction.atomic():
+        ACTIONS[action][1](proposal, user, data)
+        if data.get("publish"):
+            proposal.refresh_from_db()
+            if not proposal.live:
+                proposal_publish(proposal=proposal, actor=user, note=data.get("note", ""))
 
 
 def triage_proposal(request: HttpRequest, pk: int) -> HttpResponse:
@@ -240,7 +265,7 @@ def triage_proposal(request: HttpRequest, pk: int) -> HttpResponse:
             forms_by_name[action] = form
             if form.is_valid():
                 try:
-                    ACTIONS[action][1](proposal, request.user, form.cleaned_data)
+                    _run(action, proposal, request.user, form.cleaned_data)
                 except DeliberationError as exc:
                     form.add_error(None, exc.message)
                     status = 400
@@ -268,6 +293,7 @@ def triage_proposal(request: HttpRequest, pk: int) -> HttpResponse:
             "header_title": _("分理:%(title)s") % {"title": proposal.title},
             "phone": proposal.author.user.phone,
             "body_html": clean_html(proposal.body),
+            "photos": list(proposal.photos.all()),
         },
         status=status,
     )

@@ -139,9 +139,10 @@ def poll_detail(request: HttpRequest, poll_id: int) -> dict[str, Any]:
 def ballot_create(request: HttpRequest, poll_id: int, payload: ChoiceIn = EMPTY_BALLOT) -> Status:
     """Cast the signed-in user's ballot: ``{"choice": id}``, ``{"choices": [..]}`` or
     ``{"ranking": [..]}``. The voter is the session's user; a body naming anyone is refused."""
-    receipt = ballot_cast(
-        poll=_poll(request, poll_id), voter=acting_user(request), choice=payload.chosen()
-    )
+    poll, voter = _poll(request, poll_id), acting_user(request)
+    if not rules.may_vote_in(voter, poll):
+        raise ApiError(403, "forbidden", _("您不是本社区的成员，不能参加本次表决。"))
+    receipt = ballot_cast(poll=poll, voter=voter, choice=payload.chosen())
     return Status(201, receipt.to_dict())
 
 

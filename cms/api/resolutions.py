@@ -20,7 +20,7 @@ from ninja.files import UploadedFile
 
 from cms.api.common import ERRORS, ApiError, acting_user, signed_in
 from cms.api.proposals import community_by_slug
-from deliberation.models import PhotoStage, Resolution
+from deliberation.models import PhotoStage, Resolution, ResolutionStatus
 from deliberation.resolutions import selectors as resolution_selectors
 from deliberation.resolutions.services import PhotoInput, progress_post, resolution_complete
 
@@ -184,7 +184,10 @@ def _detail(resolution: Resolution) -> dict[str, Any]:
 
 def _resolution(pk: int) -> Resolution:
     resolution = (
-        Resolution.objects.filter(pk=pk, proposal__live=True).select_related("community").first()
+        Resolution.objects.filter(pk=pk, proposal__live=True)
+        .exclude(status=ResolutionStatus.DRAFT)
+        .select_related("community")
+        .first()
     )
     if resolution is None:
         raise ApiError(404, "not_found", _("没有找到该决议。"))

@@ -17,6 +17,8 @@ from deliberation.models import (
     SharingRule,
 )
 from deliberation.photos import MAX_PHOTOS
+from deliberation.registry import selectors as registry_selectors
+from deliberation.registry.selectors import ResidentHit
 
 OPTION_SLOTS = 3  # blank option blocks offered without JavaScript; empty ones are ignored
 
@@ -24,7 +26,10 @@ OPTION_SLOTS = 3  # blank option blocks offered without JavaScript; empty ones a
 class ProposalForm(forms.Form):
     title = forms.CharField(label=_("标题"), max_length=120)
     body = forms.CharField(label=_("内容"), widget=forms.Textarea(attrs={"rows": 6}))
-    category = forms.ChoiceField(label=_("类别"), choices=Category.choices, initial=Category.OTHER)
+    # No preselected category: the resident (or the staff member typing for them) picks one.
+    category = forms.ChoiceField(
+        label=_("类别"), choices=[("", _("请选择类别")), *Category.choices]
+    )
     location = forms.CharField(label=_("地点"), max_length=120, required=False)
     photos = MultipleFileField(
         label=interpolate_lazy(_("照片(最多 %(count)s 张,每张不超过 10 MB)"), count=MAX_PHOTOS),
@@ -34,7 +39,10 @@ class ProposalForm(forms.Form):
 
 
 class OnBehalfForm(forms.Form):
-    """Staff entering a matter for a resident: the channel and the resident (by phone)."""
+    """Staff entering a matter for a resident: the channel and the resident, found by unit,
+    name or phone (an elder without a phone is found by name or unit). Several matches: the
+    form comes back with them to pick one (``resident_member``). ``cleaned_data["author"]`` is
+    the resident's ``Member``."""
 
     on_behalf = forms.BooleanField(label=_("代居民录入"), required=False)
     channel = forms.ChoiceField(
@@ -42,16 +50,53 @@ class OnBehalfForm(forms.Form):
         choices=[("", "—")] + [c for c in Channel.choices if c[0] != Channel.ONLINE],
         required=False,
     )
-    resident_phone = forms.CharField(label=_("居民手机号"), max_length=20, required=False)
+    resident = forms.CharField(
+        label=_("居民(房号、姓名或手机号)"),
+        help_text=_("例如 3号楼-201、张秀英 或手机号后四位"),
+        max_length=40,
+        required=False,
+    )
+    resident_member = forms.TypedChoiceField(
+        label=_("找到多位居民,请选择一位"),
+        coerce=int,
+        choices=[],
+        required=False,
+        widget=forms.RadioSelect,
+    )
+
+    def __init__(self, *args: Any, community: Community, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.community = community
+        self.hits: list[ResidentHit] = []
+        if self.is_bound:
+            query = self.data.get(self.add_prefix("resident"), "")
+            self.hits = registry_selectors.resident_lookup(community=community, query=query)
+        picker = self.fields["resident_member"]
+        assert isinstance(picker, forms.TypedChoiceField)
+        if len(self.hits) > 1:
+            picker.choices = [(hit.member.pk, hit.label) for hit in self.hits]
+        else:
+            del self.fields["resident_member"]
 
     def clean(self) -> dict[str, Any]:
         super().clean()
         data = self.cleaned_data
-        if data.get("on_behalf"):
-            if not data.get("channel"):
-                self.add_error("channel", _("请注明渠道。"))
-            if not data.get("resident_phone"):
-                self.add_error("resident_phone", _("请填写居民手机号。"))
+        if not data.get("on_behalf"):
+            return data
+        if not data.get("channel"):
+            self.add_error("channel", _("请注明渠道。"))
+        if not (data.get("resident") or "").strip():
+            self.add_error("resident", _("请填写居民的房号、姓名或手机号。"))
+        elif data.get("resident_member"):
+            data["author"] = registry_selectors.resident_get(
+                community=self.community, member_id=data["resident_member"]
+            )
+        elif len(self.hits) == 1:
+            data["author"] = self.hits[0].member
+        elif not self.hits:
+            self.add_error("resident", _("本社区没有找到这位居民,请换个写法(例如 3号楼-201)。"))
+        else:
+            self.add_error("resident_member", _("请从找到的居民中选择一位。"))
         return data
 
 

@@ -25,6 +25,7 @@ from deliberation.accounts.network import client_ip
 from deliberation.models import Community, Party
 from meetings import commands, protocol, rules, selectors, services
 from meetings.exceptions import MeetingRefused
+from meetings.minutes.render import qr_data_uri
 from meetings.models import Meeting, MeetingStatus, Stance
 from votes.exceptions import VoteRefused
 
@@ -89,7 +90,17 @@ def live_strings() -> dict[str, str]:
         "positions_empty": _("四方立场尚未记录。"),
         "notes_empty": _("暂无记录。"),
         "rank_of": _("%(l)s 的排序"),
+        "blank": _("空白票(不支持任何选项)"),
+        "blank_help": _("空白票计入参与表决,但不计入任何选项的支持票。"),
         "meeting_closed": _("会议已结束。"),
+        "reopen_poll": _("重新开放表决"),
+        "confirm_poll_close": _("确定结束表决“%(q)s”吗？结束后不能再投票。"),
+        "confirm_poll_reopen": _(
+            "确定重新开放表决“%(q)s”吗？之前投出的选票仍然有效，未投票的人可以继续投票。"
+        ),
+        "confirm_meeting_close": _(
+            "确定结束会议吗？进行中的表决将截止，表决结果将公布，议题按表决结果处理，之后不能再恢复。"
+        ),
     }
 
 
@@ -147,10 +158,23 @@ def meeting_console(request: HttpRequest, community: str, pk: int) -> HttpRespon
 
 
 def meeting_projector(request: HttpRequest, community: str, pk: int) -> HttpResponse:
+    """The room's screen: a standalone 16:9 page (no site chrome). The check-in code and its
+    QR (to the participant page) show only to the meeting's facilitators, who put it on the
+    screen in the room, and only until the meeting ends."""
     meeting = _meeting(community, pk)
     _visible(request, meeting)
     context = _context(request, meeting, role="observer")
     context["refresh"] = meeting.status == MeetingStatus.LIVE
+    live_url = settings.SITE_URL + reverse(
+        "meeting-live", args=[meeting.community.slug, meeting.pk]
+    )
+    context["live_url"] = live_url
+    context["live_qr"] = qr_data_uri(live_url)
+    if context["is_facilitator"] and meeting.status in (
+        MeetingStatus.SCHEDULED,
+        MeetingStatus.LIVE,
+    ):
+        context["checkin_code"] = meeting.checkin_code
     return render(request, "cms/meetings/projector.html", context)
 
 
@@ -164,6 +188,7 @@ FORM_FIELDS: dict[str, dict[str, Callable[[str], Any]]] = {
     "agenda.goto": {"item": int},
     "poll.open": {"poll": int},
     "poll.close": {"poll": int},
+    "poll.reopen": {"poll": int, "reason": str},
     "speaker.next": {},
     "note.add": {"item": int, "text": str},
     "attendance.mark": {"member": int, "present": lambda v: v in ("1", "true", "on")},
@@ -176,15 +201,65 @@ DONE_MESSAGES = {
     "speaker.request": gettext_lazy("已申请发言"),
     "speaker.withdraw": gettext_lazy("已撤回发言申请"),
     "meeting.close": gettext_lazy("会议已结束"),
+    "poll.reopen": gettext_lazy("表决已重新开放，之前的选票仍然有效"),
 }
+
+
+# Steps that end something for the whole room ask first: the console asks in a dialog
+# (live.js) and posts ``confirmed=1``; a plain form without it gets a confirmation page.
+CONFIRM_FIRST: dict[str, str] = {
+    "poll.close": "confirm_poll_close",
+    "poll.reopen": "confirm_poll_reopen",
+    "meeting.close": "confirm_meeting_close",
+}
+
+
+def _confirm_page(request: HttpRequest, meeting: Meeting, kind: str) -> HttpResponse | None:
+    if kind not in CONFIRM_FIRST or request.POST.get("confirmed") == "1":
+        return None
+    if not rules.is_facilitator(request.user, meeting):
+        return None  # refused below, as without the confirmation
+    question = live_strings()[CONFIRM_FIRST[kind]]
+    poll = None
+    if kind != "meeting.close":
+        try:
+            poll = selectors.meeting_poll(meeting=meeting, pk=int(request.POST.get("poll", "")))
+        except ValueError:
+            poll = None
+        if poll is None:
+            return None  # the command refuses it with its own message
+    question = question % {"q": poll.question} if poll is not None else question
+    fields = [
+        (name, request.POST.get(name, ""))
+        for name in ("type", "next", *FORM_FIELDS.get(kind, {}))
+        if name in request.POST
+    ]
+    back = request.POST.get("next") or ""
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        back = reverse("meeting-console", args=[meeting.community.slug, meeting.pk])
+    return render(
+        request,
+        "cms/meetings/confirm.html",
+        {
+            "community": meeting.community,
+            "meeting": meeting,
+            "question": question,
+            "fields": fields,
+            "back": back,
+        },
+    )
 
 
 @require_POST
 def meeting_action(request: HttpRequest, community: str, pk: int) -> HttpResponse:
-    """One protocol message as a plain form: ``type`` plus its fields."""
+    """One protocol message as a plain form: ``type`` plus its fields. Closing a poll or the
+    meeting and reopening a poll ask for confirmation first (``CONFIRM_FIRST``)."""
     meeting = _meeting(community, pk)
     _visible(request, meeting)
     kind = request.POST.get("type", "")
+    confirm = _confirm_page(request, meeting, kind)
+    if confirm is not None:
+        return confirm
     fields = FORM_FIELDS.get(kind)
     frame: dict[str, Any] = {"type": kind}
     try:
@@ -245,10 +320,19 @@ def meeting_vote(request: HttpRequest, community: str, pk: int) -> HttpResponse:
         return redirect_to_login(reverse("meeting-live", args=[community, pk]))
     try:
         poll_id = int(request.POST.get("poll", ""))
-        if "ranking" in request.POST:
-            ranks = {k: request.POST.get(k, "") for k in request.POST if k.startswith("rank-")}
+        blank = request.POST.get("blank", "")
+        ranks = {k: request.POST.get(k, "") for k in request.POST if k.startswith("rank-")}
+        if blank:
+            # The explicit 空白票 button names the poll's choice key; it never comes with a choice.
+            if blank not in ("choice", "choices", "ranking") or (
+                request.POST.getlist("choices") or any(v.strip() for v in ranks.values())
+            ):
+                raise ValueError(blank)
+            choice: dict[str, Any] = {blank: None if blank == "choice" else []}
+        elif "ranking" in request.POST:
             ranked = [(int(v), int(k.removeprefix("rank-"))) for k, v in ranks.items() if v.strip()]
-            choice: dict[str, Any] = {"ranking": [oid for _, oid in sorted(ranked)]}
+            # Nothing ranked is not a blank ballot: the service refuses None with its message.
+            choice = {"ranking": [oid for _, oid in sorted(ranked)] or None}
         elif request.POST.getlist("choices"):
             choice = {"choices": [int(v) for v in request.POST.getlist("choices")]}
         else:

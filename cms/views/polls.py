@@ -25,6 +25,7 @@ from django.views.decorators.http import require_POST
 
 from deliberation.models import Community, User
 from votes import audit, rules, selectors
+from votes.counting import accepts_blank
 from votes.exceptions import PollStateError, VoteRefused
 from votes.models import BallotChannel, ChainScheme, Method, Poll, PollStatus, Secrecy
 from votes.services import (
@@ -51,9 +52,23 @@ def _signed_in(request: HttpRequest) -> User | None:
 
 def _choice_from_post(poll: Poll, data: QueryDict) -> dict[str, Any]:
     """The choice payload from a plain form: radio ``choice``, checkboxes ``choices``, or
-    ``rank_<option id>`` number fields for ranked polls."""
+    ``rank_<option id>`` number fields for ranked polls.
+
+    A blank ballot (空白票) only from its explicit control: the radio ``choice=blank`` or the
+    checkbox ``blank=1``; an empty form is refused, never taken for a blank ballot.
+    """
+    if data.get("choice") == "blank" or data.get("blank") == "1":
+        if (
+            data.getlist("choices")
+            or data.get("choice", "blank") not in ("", "blank")
+            or any((data.get(f"rank_{o.pk}") or "").strip() for o in poll.options.all())
+        ):
+            return {"choice": "x"}  # a blank ballot that also chooses: refused
+        if poll.method == Method.APPROVAL:
+            return {"choices": []}
+        return {"ranking": []} if poll.method == Method.RANKED else {"choice": None}
     if poll.method == Method.APPROVAL:
-        return {"choices": data.getlist("choices")}
+        return {"choices": data.getlist("choices") or None}
     if poll.method == Method.RANKED:
         ranks = []
         for option in poll.options.all():
@@ -65,7 +80,7 @@ def _choice_from_post(poll: Poll, data: QueryDict) -> dict[str, Any]:
         ranks.sort()
         if len({r for r, _ in ranks}) != len(ranks):
             return {"ranking": ["x"]}
-        return {"ranking": [pk for _, pk in ranks]}
+        return {"ranking": [pk for _, pk in ranks] or None}
     return {"choice": data.get("choice", "")}
 
 
@@ -122,6 +137,7 @@ def poll_detail(request: HttpRequest, community: str, pk: int) -> HttpResponse:
             "deemed": (result or {}).get("deemed"),
             "rounds": _rounds(poll, result),
             "option_rows": _option_rows(poll, result),
+            "accepts_blank": accepts_blank(poll.method, poll.rule),
             "eligible": bool(keys),
             "voted": voted,
             "my_receipt": selectors.voter_receipt(poll, keys),
@@ -139,6 +155,8 @@ def poll_vote(request: HttpRequest, community: str, pk: int) -> HttpResponse:
     place, poll = _poll(request, community, pk)
     if not request.user.is_authenticated:
         return HttpResponseRedirect(f"{reverse('login')}?next={request.path}")
+    if not rules.may_vote_in(request.user, poll):
+        raise PermissionDenied(_("您不是本社区的成员，不能参加本次表决。"))
     try:
         receipt = ballot_cast(
             poll=poll, voter=request.user, choice=_choice_from_post(poll, request.POST)
@@ -151,20 +169,6 @@ def poll_vote(request: HttpRequest, community: str, pk: int) -> HttpResponse:
         "cms/polls/receipt.html",
         {"community": place, "poll": poll, "receipt": receipt},
     )
-
-
-def _paper_search(poll: Poll, query: str) -> list[dict[str, Any]]:
-    query = query.strip().replace(" ", "")
-    if not query:
-        return []
-    hits = []
-    for voter in poll.frozen_electorate or []:
-        label = (voter.get("label") or "").replace(" ", "")
-        if query in label or query == voter["key"]:
-            hits.append(voter)
-        if len(hits) >= 20:
-            break
-    return hits
 
 
 def paper_entry(request: HttpRequest, community: str, pk: int) -> HttpResponse:
@@ -189,6 +193,8 @@ def paper_entry(request: HttpRequest, community: str, pk: int) -> HttpResponse:
             index = int(number) - 1 if number.isdigit() else -1
             choice = {"choice": ids[index] if 0 <= index < len(ids) else "x"}
         try:
+            if not key:
+                raise VoteRefused("bad_request", _("请先选择投票人(房号或姓名)。"))
             receipt = ballot_cast(
                 poll=poll,
                 voter=key,
@@ -211,8 +217,7 @@ def paper_entry(request: HttpRequest, community: str, pk: int) -> HttpResponse:
                 },
             )
             return HttpResponseRedirect(reverse("poll-paper", args=[place.slug, poll.pk]))
-    hits = _paper_search(poll, query)
-    voted = selectors.participated_keys(poll, [h["key"] for h in hits])
+    hits = selectors.paper_voter_search(poll, query)
     return render(
         request,
         "cms/polls/paper.html",
@@ -220,10 +225,12 @@ def paper_entry(request: HttpRequest, community: str, pk: int) -> HttpResponse:
             "community": place,
             "poll": poll,
             "query": query,
-            "hits": [{"voter": h, "voted": h["key"] in voted} for h in hits],
+            "hits": hits,
+            "all_voted": bool(hits) and all(hit.voted for hit in hits),
             "form_error": form_error,
+            "accepts_blank": accepts_blank(poll.method, poll.rule),
             "selected": request.POST.get("voter_key", "")
-            or (hits[0]["key"] if len(hits) == 1 else ""),
+            or (hits[0].key if len(hits) == 1 and not hits[0].voted else ""),
             "channels": [
                 (BallotChannel.PAPER, BallotChannel.PAPER.label),
                 (BallotChannel.PROXY, BallotChannel.PROXY.label),
@@ -284,7 +291,7 @@ def _export_rows(poll: Poll) -> list[dict[str, Any]]:
         choice = ballot.choice
         ids = (
             [choice["choice"]]
-            if "choice" in choice
+            if choice.get("choice") is not None  # None: a blank ballot (弃权)
             else choice.get("choices") or choice.get("ranking", [])
         )
         rows.append(

@@ -13,12 +13,11 @@ from django.views.decorators.http import require_POST
 from cms.forms.proposals import OPTION_SLOTS, OnBehalfForm, OptionForm, ProposalForm, SearchForm
 from deliberation import scope
 from deliberation.exceptions import DeliberationError, InvalidInput
-from deliberation.models import Channel, Community, Member, Party, Proposal, User
+from deliberation.models import Channel, Community, Member, Proposal, User
 from deliberation.proposals import rules as proposal_rules
 from deliberation.proposals import selectors as proposal_selectors
 from deliberation.proposals.services import OptionInput, proposal_second, proposal_submit
 from deliberation.proposals.triage import response_clock
-from deliberation.registry import selectors as registry_selectors
 
 PAGE_SIZE = 20
 
@@ -120,7 +119,7 @@ def proposal_new(request: SignedInRequest, community: str) -> HttpResponse:
     data = request.POST if request.method == "POST" else None
     files = request.FILES if request.method == "POST" else None
     form = ProposalForm(data, files)
-    behalf = OnBehalfForm(data, prefix="behalf") if staff else None
+    behalf = OnBehalfForm(data, prefix="behalf", community=place) if staff else None
     option_forms = (
         [
             OptionForm(data, files, prefix=f"option-{i}", community=place)
@@ -171,11 +170,9 @@ def _submit(
     channel: str = Channel.ONLINE
     entered_by: User | None = None
     if behalf is not None and behalf.cleaned_data.get("on_behalf"):
-        author = registry_selectors.member_by_phone(
-            community=place, phone=behalf.cleaned_data["resident_phone"]
-        )
-        if author is None or author.party != Party.RESIDENT:
-            behalf.add_error("resident_phone", _("本社区没有这个手机号的居民。"))
+        author = behalf.cleaned_data.get("author")
+        if author is None:
+            behalf.add_error("resident", _("本社区没有找到这位居民,请换个写法(例如 3号楼-201)。"))
             return None
         channel = behalf.cleaned_data["channel"]
         entered_by = request.user

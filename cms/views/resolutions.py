@@ -238,6 +238,8 @@ def resolution_timeline(resolution: Resolution) -> list[Step]:
     for step in transitions:
         if step.to_status == ResolutionStatus.COMPLETED:
             continue  # the completion report (an update) carries the text and photos
+        if step.to_status == ResolutionStatus.DRAFT:
+            continue  # the meeting's draft; "形成决议" comes when staff complete and assign it
         if step.to_status == ResolutionStatus.IN_PROGRESS:
             label = _("形成决议")
             kind = StepKind.CREATED

@@ -8,6 +8,7 @@ import hmac
 import os
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
@@ -56,8 +57,14 @@ SIFANG_BALLOT_CHAIN_KEY = os.environ.get("SIFANG_BALLOT_CHAIN_KEY") or derived_b
 SIFANG_BALLOT_CHAIN_PUBLISH_MINUTES = int(
     os.environ.get("SIFANG_BALLOT_CHAIN_PUBLISH_MINUTES", "60")
 )
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
-SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# The public address: QR codes and printed links are built from it (``make demo`` sets it from
+# HOST and PORT); production.py refuses to start without it.
+SITE_URL_FROM_ENVIRONMENT = os.environ.get("SITE_URL", "").strip().rstrip("/")
+SITE_URL = SITE_URL_FROM_ENVIRONMENT or "http://127.0.0.1:8000"
+# The site's own host is always allowed, so a demo served on another address answers.
+ALLOWED_HOSTS = env_list(
+    "ALLOWED_HOSTS", f"127.0.0.1,localhost,testserver,{urlsplit(SITE_URL).hostname or ''}"
+)
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", SITE_URL)
 
 INSTALLED_APPS = [
@@ -132,6 +139,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "cms.context_processors.elder_mode",
                 "cms.context_processors.enums",
+                "cms.context_processors.inbox",
             ],
         },
     },

@@ -1,5 +1,7 @@
 """Production overlay: secure transport and cookies; refuses the development key."""
 
+from urllib.parse import urlsplit
+
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
@@ -9,6 +11,7 @@ from .base import (
     SIFANG_BALLOT_CHAIN_KEY,
     SIFANG_OTP_SENDER,
     SIFANG_SMS_URL,
+    SITE_URL_FROM_ENVIRONMENT,
     derived_ballot_chain_key,
     env_bool,
 )
@@ -34,6 +37,13 @@ if (
 ):
     raise ImproperlyConfigured(
         "Set SIFANG_BALLOT_CHAIN_KEY to its own random string of at least 32 characters."
+    )
+
+# QR codes and printed links must reach the public site, never the development default.
+_site = urlsplit(SITE_URL_FROM_ENVIRONMENT)
+if _site.scheme not in ("https", "http") or not _site.hostname:
+    raise ImproperlyConfigured(
+        "Set SITE_URL to the site's public address, e.g. https://yishi.example.org."
     )
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -35,6 +35,12 @@ class CodeSender(Protocol):
     def send(self, *, phone: str, code: str, ttl_minutes: int) -> None: ...
 
 
+class MessageSender(Protocol):
+    """A sender that also carries notifications (``deliberation.notifications``)."""
+
+    def send_message(self, *, phone: str, text: str) -> None: ...
+
+
 def code_message(code: str, ttl_minutes: int) -> str:
     return _("【四方议事厅】您的登录验证码是 %(code)s，%(minutes)s 分钟内有效。请勿告诉他人。") % {
         "code": code,
@@ -60,6 +66,11 @@ class ConsoleSender:
         logger.info("sign-in code for %s: %s", phone, code)
         print(f"[sifang otp] {phone}: {message}", file=sys.stderr)
 
+    def send_message(self, *, phone: str, text: str) -> None:
+        type(self).outbox.append(SentCode(phone=phone, code="", message=text))
+        logger.info("message for %s: %s", phone[-4:], text)
+        print(f"[sifang sms] {phone}: {text}", file=sys.stderr)
+
 
 class HttpSmsSender:
     """Posts ``{"phone", "sign", "template", "params": {"code", "minutes"}, "text"}`` as JSON."""
@@ -71,6 +82,7 @@ class HttpSmsSender:
         self.token: str = getattr(settings, "SIFANG_SMS_TOKEN", "")
         self.sign: str = getattr(settings, "SIFANG_SMS_SIGN", "四方议事厅")
         self.template: str = getattr(settings, "SIFANG_SMS_TEMPLATE", "")
+        self.message_template: str = getattr(settings, "SIFANG_SMS_MESSAGE_TEMPLATE", "")
         if not self.url.startswith(("https://", "http://")):
             raise CodeSendFailed("SIFANG_SMS_URL must be an http(s) URL")
 
@@ -89,8 +101,24 @@ class HttpSmsSender:
             headers["Authorization"] = f"Bearer {self.token}"
         return headers
 
+    def message_payload(self, *, phone: str, text: str) -> dict[str, object]:
+        """A notification: no template parameters, the whole text in ``text``."""
+        return {
+            "phone": phone,
+            "sign": self.sign,
+            "template": self.message_template,
+            "params": {},
+            "text": text,
+        }
+
     def send(self, *, phone: str, code: str, ttl_minutes: int) -> None:
-        body = json.dumps(self.payload(phone=phone, code=code, ttl_minutes=ttl_minutes)).encode()
+        self._post(phone, self.payload(phone=phone, code=code, ttl_minutes=ttl_minutes))
+
+    def send_message(self, *, phone: str, text: str) -> None:
+        self._post(phone, self.message_payload(phone=phone, text=text))
+
+    def _post(self, phone: str, payload: dict[str, object]) -> None:
+        body = json.dumps(payload).encode()
         request = urllib.request.Request(  # noqa: S310 - scheme checked in __init__
             self.url, data=body, headers=self.headers(), method="POST"
         )
@@ -105,4 +133,9 @@ class HttpSmsSender:
 
 def get_sender() -> CodeSender:
     """A new instance of the configured sender class."""
+    return import_string(settings.SIFANG_OTP_SENDER)()
+
+
+def get_message_sender() -> MessageSender:
+    """The configured sender, for notifications (the same gateway as sign-in codes)."""
     return import_string(settings.SIFANG_OTP_SENDER)()

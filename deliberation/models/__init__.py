@@ -5,10 +5,12 @@ from deliberation.models.communities import (
     Building,
     Community,
     Member,
+    NotificationChannel,
     Ownership,
     Party,
     Unit,
 )
+from deliberation.models.notifications import Notification, NotificationKind, NotificationStatus
 from deliberation.models.proposals import (
     Category,
     Channel,
@@ -48,6 +50,10 @@ __all__ = [
     "FollowUp",
     "FollowUpKind",
     "Member",
+    "Notification",
+    "NotificationChannel",
+    "NotificationKind",
+    "NotificationStatus",
     "Ownership",
     "Party",
     "PhotoStage",

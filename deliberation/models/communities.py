@@ -14,6 +14,15 @@ class Party(models.TextChoices):
     DEPARTMENT = "department", _("职能部门")
 
 
+class NotificationChannel(models.TextChoices):
+    """How a person wants to be told (kept on their registry row, ``Member``)."""
+
+    INBOX = "inbox", _("站内消息")
+    SMS = "sms", _("短信")
+    EMAIL = "email", _("电子邮件")
+    LETTER = "letter", _("纸质通知(楼栋长送达)")
+
+
 # The three parties whose people act as staff (everyone but residents).
 STAFF_PARTIES = (Party.PROPERTY, Party.COMMITTEE, Party.DEPARTMENT)
 
@@ -120,6 +129,10 @@ class Member(models.Model):
     is_council_member = models.BooleanField(_("议事会成员"), default=False)
     verified = models.BooleanField(_("已核实身份"), default=False)
     show_full_name = models.BooleanField(_("公开显示全名"), default=False)
+    # Blank: the first usable of SMS (a phone), e-mail, a letter (an owner), the inbox.
+    preferred_channel = models.CharField(
+        _("通知方式"), max_length=8, choices=NotificationChannel.choices, blank=True
+    )
     joined_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

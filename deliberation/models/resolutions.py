@@ -17,6 +17,8 @@ from deliberation.models.uploads import progress_photo_path
 
 
 class ResolutionStatus(models.TextChoices):
+    # A draft waits for committee staff to complete its text and assign it (after a meeting).
+    DRAFT = "draft", _("待完善")
     IN_PROGRESS = "in_progress", _("办理中")
     COMPLETED = "completed", _("已办结")
     REOPENED = "reopened", _("重新办理")
@@ -95,7 +97,10 @@ class Resolution(models.Model):
     def is_overdue(self, today: dt.date | None = None) -> bool:
         """Open past its deadline (computed, never stored)."""
         today = today or timezone.localdate()
-        return self.status != ResolutionStatus.COMPLETED and self.deadline < today
+        return (
+            self.status in (ResolutionStatus.IN_PROGRESS, ResolutionStatus.REOPENED)
+            and self.deadline < today
+        )
 
 
 class ProgressUpdate(models.Model):

@@ -1,7 +1,7 @@
 """Reads of proposals that more than one caller needs."""
 
 import datetime as _dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -20,6 +20,7 @@ from deliberation.models import (
     Proposal,
     ProposalOption,
     ProposalStatus,
+    ProposalTransition,
     Second,
     Unit,
 )
@@ -118,15 +119,37 @@ class TimelineEntry:
 def proposal_timeline(proposal: Proposal) -> list[TimelineEntry]:
     """The public timeline: each transition (who by party/organisation, when, note) and the
     moment of publication. Staff are shown by their organisation, residents masked."""
-    transitions = list(proposal.transitions.select_related("actor").order_by("at", "pk"))
+    return proposal_timelines([proposal])[proposal.pk]
+
+
+def proposal_timelines(proposals: Sequence[Proposal]) -> dict[int, list[TimelineEntry]]:
+    """:func:`proposal_timeline` of several proposals at once (proposal id → entries).
+
+    Two queries whatever the number of proposals: their transitions with the actors, and the
+    actors' memberships (for party, organisation and the name shown).
+    """
+    by_proposal: dict[int, list[TimelineEntry]] = {p.pk: [] for p in proposals}
+    if not proposals:
+        return by_proposal
+    community_of = {p.pk: p.community_id for p in proposals}
+    transitions = list(
+        ProposalTransition.objects.filter(proposal_id__in=list(by_proposal))
+        .select_related("actor")
+        .order_by("at", "pk")
+    )
     actor_ids = {t.actor_id for t in transitions if t.actor_id}
     members = {
-        m.user_id: m
-        for m in Member.objects.filter(community_id=proposal.community_id, user_id__in=actor_ids)
+        (m.community_id, m.user_id): m
+        for m in Member.objects.filter(
+            community_id__in=set(community_of.values()), user_id__in=actor_ids
+        )
     }
-    entries = []
     for transition in transitions:
-        member = members.get(transition.actor_id) if transition.actor_id is not None else None
+        member = (
+            members.get((community_of[transition.proposal_id], transition.actor_id))
+            if transition.actor_id is not None
+            else None
+        )
         if member is None:
             actor = ""
         elif member.party == Party.RESIDENT:
@@ -136,7 +159,7 @@ def proposal_timeline(proposal: Proposal) -> list[TimelineEntry]:
             )
         else:
             actor = member.organisation or member.get_party_display()
-        entries.append(
+        by_proposal[transition.proposal_id].append(
             TimelineEntry(
                 at=transition.at,
                 status=transition.to_status,
@@ -145,14 +168,15 @@ def proposal_timeline(proposal: Proposal) -> list[TimelineEntry]:
                 note=transition.note,
             )
         )
-    if proposal.first_published_at:
-        entries.append(
-            TimelineEntry(
-                proposal.first_published_at, "published", str(_("审核通过,公开发布")), "", ""
+    published = str(_("审核通过,公开发布"))
+    for proposal in proposals:
+        entries = by_proposal[proposal.pk]
+        if proposal.first_published_at:
+            entries.append(
+                TimelineEntry(proposal.first_published_at, "published", published, "", "")
             )
-        )
-    entries.sort(key=lambda entry: entry.at)
-    return entries
+        entries.sort(key=lambda entry: entry.at)
+    return by_proposal
 
 
 def proposal_get_visible(*, community: Community, pk: int, user: Any) -> Proposal | None:
@@ -166,6 +190,20 @@ def proposal_get_visible(*, community: Community, pk: int, user: Any) -> Proposa
     if proposal is None or not proposal_rules.can_view_proposal(user, proposal):
         return None
     return proposal
+
+
+def proposals_of_user(*, user: Any, limit: int = 200) -> list[Proposal]:
+    """Every matter ``user`` raised, or that staff entered on their behalf, in any community,
+    unpublished ones included, newest first. One query (community and target of a merge joined).
+    """
+    if not getattr(user, "is_authenticated", False):
+        return []
+    qs = (
+        Proposal.objects.filter(author__user=user)
+        .select_related("community", "merged_into")
+        .order_by("-submitted_at", "-pk")
+    )
+    return list(qs[:limit])
 
 
 def option_household_costs(
@@ -226,3 +264,12 @@ def proposals_unanswered_overdue(
         qs = qs.filter(community=community)
     qs = qs.select_related("community").order_by("submitted_at")
     return [p for p in qs if now - p.submitted_at > _dt.timedelta(days=p.community.response_days)]
+
+
+def proposals_ledger(*, community: Community) -> QuerySet[Proposal]:
+    """Every matter of ``community`` for the staff ledger (export), newest first; one query."""
+    return (
+        Proposal.objects.filter(community=community)
+        .select_related("author__user", "entered_by", "merged_into")
+        .order_by("-submitted_at", "-pk")
+    )

@@ -37,6 +37,7 @@ from deliberation.models import (
     SharingRule,
     User,
 )
+from deliberation.notifications.services import notify_proposal_transition
 from deliberation.photos import clean_photo, clean_photos
 from deliberation.proposals import rules as proposal_rules
 from deliberation.proposals.transitions import OPEN_STATUSES, check_transition, settable_fields
@@ -83,13 +84,14 @@ def proposal_transition(
             locked.responded_at = timezone.now()
             update_fields.append("responded_at")
         locked.save(update_fields=update_fields)
-        ProposalTransition.objects.create(
+        transition = ProposalTransition.objects.create(
             proposal=locked,
             from_status=from_status,
             to_status=to_status,
             actor=actor,
             note=note.strip(),
         )
+        notify_proposal_transition(proposal=locked, transition=transition)
     for name in ["status", "responded_at", *settable_fields(to_status)]:
         setattr(proposal, name, getattr(locked, name))
     return proposal
@@ -386,31 +388,60 @@ def proposal_accept(
     )
 
 
-def proposal_answer(*, proposal: Proposal, actor: User, answer: str, note: str = "") -> Proposal:
-    """当场答复: settle the matter on the spot with an answer."""
+def _settle(
+    *, proposal: Proposal, actor: User, publish: bool, to_status: str, note: str, **fields: Any
+) -> Proposal:
+    """Answer, reject or merge; with ``publish``, also approve the matter for the public in the
+    same transaction, as 12345 centres publish their replies (the author sees it either way)."""
     _require_triage(actor, proposal)
-    return proposal_transition(
-        proposal=proposal, to_status=ProposalStatus.ANSWERED, actor=actor, note=note, answer=answer
+    with transaction.atomic():
+        proposal_transition(
+            proposal=proposal, to_status=to_status, actor=actor, note=note, **fields
+        )
+        if publish and not proposal.live:
+            proposal_publish(proposal=proposal, actor=actor)
+    return proposal
+
+
+def proposal_answer(
+    *, proposal: Proposal, actor: User, answer: str, note: str = "", publish: bool = False
+) -> Proposal:
+    """当场答复: settle the matter on the spot with an answer; ``publish`` makes it public."""
+    return _settle(
+        proposal=proposal,
+        actor=actor,
+        publish=publish,
+        to_status=ProposalStatus.ANSWERED,
+        note=note,
+        answer=answer,
     )
 
 
-def proposal_reject(*, proposal: Proposal, actor: User, reason: str, note: str = "") -> Proposal:
-    """不予受理, with the reason (shown to the author and, once published, to the public)."""
-    _require_triage(actor, proposal)
-    return proposal_transition(
+def proposal_reject(
+    *, proposal: Proposal, actor: User, reason: str, note: str = "", publish: bool = False
+) -> Proposal:
+    """不予受理, with the reason (shown to its author at once, to the public once published)."""
+    return _settle(
         proposal=proposal,
-        to_status=ProposalStatus.REJECTED,
         actor=actor,
+        publish=publish,
+        to_status=ProposalStatus.REJECTED,
         note=note,
         reject_reason=reason,
     )
 
 
-def proposal_merge(*, proposal: Proposal, actor: User, into: Proposal, note: str = "") -> Proposal:
+def proposal_merge(
+    *, proposal: Proposal, actor: User, into: Proposal, note: str = "", publish: bool = False
+) -> Proposal:
     """合并: the matter continues as part of ``into`` (same community)."""
-    _require_triage(actor, proposal)
-    return proposal_transition(
-        proposal=proposal, to_status=ProposalStatus.MERGED, actor=actor, note=note, merged_into=into
+    return _settle(
+        proposal=proposal,
+        actor=actor,
+        publish=publish,
+        to_status=ProposalStatus.MERGED,
+        note=note,
+        merged_into=into,
     )
 
 

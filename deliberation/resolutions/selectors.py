@@ -4,7 +4,7 @@ import datetime as _dt
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Count, Max, QuerySet
+from django.db.models import Count, F, Max, OuterRef, Q, QuerySet, Subquery
 from django.db.models import Prefetch as _Prefetch
 from django.utils import timezone as _tz
 
@@ -23,8 +23,10 @@ from deliberation.resolutions import metrics as _metrics
 
 
 def resolutions_recent(*, community: Community, limit: int = 5) -> list[Resolution]:
-    qs: QuerySet[Resolution] = Resolution.objects.filter(community=community).select_related(
-        "proposal"
+    qs: QuerySet[Resolution] = (
+        Resolution.objects.filter(community=community)
+        .exclude(status=_res.ResolutionStatus.DRAFT)
+        .select_related("proposal")
     )
     return list(qs.order_by("-decided_at")[:limit])
 
@@ -44,7 +46,10 @@ def resolution_list_public(
     """Resolutions of a published proposal, newest decision first, filtered. Unknown filter values
     are ignored (the view validates them). One query per page plus one count."""
     today = today or _tz.localdate()
-    qs = Resolution.objects.filter(community=community, proposal__live=True)
+    # Drafts wait for committee staff (completed and assigned after a meeting): never public.
+    qs = Resolution.objects.filter(community=community, proposal__live=True).exclude(
+        status=_res.ResolutionStatus.DRAFT
+    )
     if status in _res.ResolutionStatus.values:
         qs = qs.filter(status=status)
     if party in Party.values:
@@ -61,6 +66,7 @@ def resolution_get_public(*, community: Community, pk: int) -> Resolution | None
     photos = _Prefetch("photos", queryset=_res.ProgressPhoto.objects.order_by("sort_order", "pk"))
     return (
         Resolution.objects.filter(community=community, pk=pk, proposal__live=True)
+        .exclude(status=_res.ResolutionStatus.DRAFT)
         .select_related("proposal", "adopted_option", "responsible_person", "community")
         .prefetch_related(
             _Prefetch(
@@ -194,7 +200,9 @@ def metrics_facts(
         )
         for row in Resolution.objects.filter(
             community=community, decided_at__gte=start, decided_at__lt=end
-        ).values(
+        )
+        .exclude(status=_res.ResolutionStatus.DRAFT)
+        .values(
             "decided_at",
             "proposal__submitted_at",
             "deadline",
@@ -217,11 +225,14 @@ def metrics_facts(
 
 
 def resolution_feed_entries(*, community: Community, limit: int = 50) -> list[Any]:
-    """The latest resolution steps (created, completed, reopened) of a community, newest first."""
+    """The latest resolution steps (created, completed, reopened) of a community, newest first.
+    A draft (written by a meeting's close, not yet completed by staff) is no public step."""
     return list(
         _res.ResolutionTransition.objects.filter(
             resolution__community=community, resolution__proposal__live=True
         )
+        .exclude(to_status=_res.ResolutionStatus.DRAFT)
+        .exclude(resolution__status=_res.ResolutionStatus.DRAFT)
         .select_related("resolution__proposal")
         .order_by("-at", "-pk")[:limit]
     )
@@ -240,3 +251,28 @@ def resolution_rating_rounds(*, resolution: Resolution) -> dict[int, dict[str, A
         entry["last"] = max(entry["last"], row["last"])
         entry["counts"][row["score"]] = row["n"]
     return rounds
+
+
+def resolutions_ledger(*, community: Community) -> QuerySet[Resolution]:
+    """Every resolution of ``community`` (drafts too) for the staff ledger, with the rating
+    counts of its current round and its latest progress note; one query."""
+    current = Q(ratings__round=F("round"))
+    latest = _res.ProgressUpdate.objects.filter(resolution=OuterRef("pk")).order_by(
+        "-created_at", "-pk"
+    )
+    return (
+        Resolution.objects.filter(community=community)
+        .select_related("proposal", "responsible_person")
+        .annotate(
+            rated_satisfied=Count(
+                "ratings", filter=current & Q(ratings__score=_res.RatingScore.SATISFIED)
+            ),
+            rated_basic=Count("ratings", filter=current & Q(ratings__score=_res.RatingScore.BASIC)),
+            rated_dissatisfied=Count(
+                "ratings", filter=current & Q(ratings__score=_res.RatingScore.DISSATISFIED)
+            ),
+            latest_progress=Subquery(latest.values("text")[:1]),
+            latest_progress_at=Subquery(latest.values("created_at")[:1]),
+        )
+        .order_by("-decided_at", "-pk")
+    )

@@ -45,8 +45,13 @@ from deliberation.models import (
     ResolutionTransition,
     User,
 )
+from deliberation.notifications.services import (
+    notify_resolution_assigned,
+    notify_resolution_completed,
+)
 from deliberation.photos import MAX_PHOTOS, CleanPhoto, clean_photo
 from deliberation.resolutions.rules import (
+    can_manage_resolutions,
     can_post_progress,
     can_record_followup,
     can_reopen_resolution,
@@ -65,6 +70,7 @@ __all__ = [
     "progress_post",
     "rating_refusal",
     "rating_submit",
+    "resolution_assign",
     "resolution_complete",
     "resolution_create",
     "resolution_reopen",
@@ -180,8 +186,11 @@ def resolution_create(
     adopted_option: ProposalOption | None = None,
     responsible_person: User | None = None,
     note: str = "",
+    draft: bool = False,
 ) -> Resolution:
-    """Create a resolution (status ``in_progress``) for ``proposal`` and record the first step.
+    """Create a resolution (status ``in_progress``, or ``draft`` when ``draft``) for
+    ``proposal`` and record the first step. A draft is not public and runs no deadline until
+    committee staff complete and assign it (:func:`resolution_assign`).
 
     Called by ``votes`` when a poll decides a proposal, and by community staff for matters settled
     without a vote. It does not move the proposal's own status (callers do, through
@@ -219,23 +228,96 @@ def resolution_create(
             note=note,
             created_by=actor if actor is not None and actor.is_authenticated else None,
         )
-        step_note = note or _("形成决议,责任方:%(party)s,办结期限:%(deadline)s") % {
-            "party": Party(responsible_party).label,
-            "deadline": deadline.isoformat(),
-        }
-        check = check_resolution_transition("", ResolutionStatus.IN_PROGRESS)
+        if draft:
+            first = ResolutionStatus.DRAFT
+            step_note = note or _("会后生成决议草稿,待社区工作人员完善并交办")
+        else:
+            first = ResolutionStatus.IN_PROGRESS
+            step_note = note or _("形成决议,责任方:%(party)s,办结期限:%(deadline)s") % {
+                "party": Party(responsible_party).label,
+                "deadline": deadline.isoformat(),
+            }
+        check = check_resolution_transition("", first)
         if not check.allowed:  # pragma: no cover - the table always allows creation
             raise TransitionNotAllowed(check.reason)
-        resolution.status = ResolutionStatus.IN_PROGRESS
+        resolution.status = first
         resolution.save()
         ResolutionTransition.objects.create(
             resolution=resolution,
             from_status="",
-            to_status=ResolutionStatus.IN_PROGRESS,
+            to_status=first,
             actor=resolution.created_by,
             note=step_note,
             at=now,
         )
+        if not draft:
+            notify_resolution_assigned(resolution=resolution)
+    return resolution
+
+
+def resolution_assign(
+    *,
+    resolution: Resolution,
+    actor: User,
+    decision: str,
+    responsible_party: str,
+    deadline: dt.date,
+    responsible_person: User | None = None,
+) -> Resolution:
+    """Complete a draft resolution and assign it: ``draft`` → ``in_progress``.
+
+    Committee staff of the resolution's community only (``can_manage_resolutions``). Raises
+    :class:`NotPermitted`, :class:`InvalidInput` (empty decision, unknown party, no deadline, a
+    responsible person who is not staff of that party there) or :class:`TransitionNotAllowed`
+    when the resolution is no longer a draft; nothing is written on error.
+    """
+    if not can_manage_resolutions(actor, resolution.community):
+        raise NotPermitted(_("只有本社区的工作人员可以交办决议。"))
+    errors: dict[str, list[str]] = {}
+    if not (decision or "").strip():
+        errors["decision"] = [_("请填写决议内容。")]
+    if responsible_party not in Party.values:
+        errors["responsible_party"] = [_("请选择责任方。")]
+    if not isinstance(deadline, dt.date):
+        errors["deadline"] = [_("请填写办结期限。")]
+    if (
+        responsible_person is not None
+        and not Member.objects.filter(
+            community_id=resolution.community_id, user=responsible_person, party=responsible_party
+        ).exists()
+    ):
+        errors["responsible_person"] = [_("责任人须为本社区该责任方的人员。")]
+    if errors:
+        raise InvalidInput(_("决议信息不完整。"), fields=errors)
+    if isinstance(deadline, dt.datetime):
+        deadline = deadline.date()
+    with transaction.atomic():
+        locked = _locked(resolution)
+        step = _transition(
+            locked,
+            to_status=ResolutionStatus.IN_PROGRESS,
+            actor=actor,
+            note=_("完善决议并交办,责任方:%(party)s,办结期限:%(deadline)s")
+            % {"party": Party(responsible_party).label, "deadline": deadline.isoformat()},
+        )
+        locked.decision = decision.strip()
+        locked.responsible_party = responsible_party
+        locked.responsible_person = responsible_person
+        locked.deadline = deadline
+        locked.status = ResolutionStatus.IN_PROGRESS
+        locked.decided_at = step.at
+        locked.save(
+            update_fields=[
+                "decision",
+                "responsible_party",
+                "responsible_person",
+                "deadline",
+                "status",
+                "decided_at",
+            ]
+        )
+        notify_resolution_assigned(resolution=locked)
+    resolution.refresh_from_db()
     return resolution
 
 
@@ -334,6 +416,7 @@ def resolution_complete(
                 "rating_closes_at",
             ]
         )
+        notify_resolution_completed(resolution=locked)
     resolution.refresh_from_db()
     return resolution
 

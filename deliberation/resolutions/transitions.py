@@ -3,7 +3,8 @@
 Pure data and functions, no ORM. The services in ``deliberation.resolutions.services`` consult
 :func:`check_resolution_transition` before writing and record a ``ResolutionTransition``.
 
-    (created)   → in_progress
+    (created)   → in_progress | draft
+    draft       → in_progress (committee staff complete the text and assign it)
     in_progress → completed (with a completion report)
     completed   → reopened  (community staff with a reason, or automatically when the
                              dissatisfied share of the round's ratings reaches the community's
@@ -17,7 +18,8 @@ from fractions import Fraction
 from deliberation.models.resolutions import ResolutionStatus as S
 
 TRANSITIONS: dict[str, frozenset[str]] = {
-    "": frozenset({S.IN_PROGRESS}),
+    "": frozenset({S.IN_PROGRESS, S.DRAFT}),
+    S.DRAFT: frozenset({S.IN_PROGRESS}),
     S.IN_PROGRESS: frozenset({S.COMPLETED}),
     S.COMPLETED: frozenset({S.REOPENED}),
     S.REOPENED: frozenset({S.COMPLETED}),

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from fractions import Fraction
 from typing import Any
 
 from django.conf import settings
@@ -16,21 +17,26 @@ from django.db.models import Prefetch, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from deliberation.models import Member, Party, Resolution
 from deliberation.registry.display import public_name
+from deliberation.sanitize import clean_rich_text
 from meetings.models import (
     AgendaItem,
     Attendance,
     Meeting,
+    MinutesRecord,
+    MinutesRevision,
     Note,
     PartyPosition,
     SpeakerRequest,
     SpeakerStatus,
 )
 from votes.counting import Verdict, verdict_label
-from votes.models import BallotChannel, Option, Poll
+from votes.counting.formatting import percent_str
+from votes.models import BallotChannel, Kind, Option, Poll
 
 PARTY_ORDER = [Party.RESIDENT, Party.PROPERTY, Party.COMMITTEE, Party.DEPARTMENT]
 
@@ -56,6 +62,23 @@ def format_date(value: date | datetime | None) -> str:
     if isinstance(value, datetime):
         value = timezone.localtime(value).date()
     return date_format(value, "DATE_FORMAT")
+
+
+def rich_text(value: str) -> SafeString:
+    """Stored rich text (or plain text) as the sanitised HTML subset, safe to print as is."""
+    return mark_safe(clean_rich_text(value or ""))  # noqa: S308 - nh3 allow-list output
+
+
+def time_range(start: datetime | None, end: datetime | None) -> str:
+    """The time a meeting ran, e.g. 2026年11月1日 19:00–20:03 (the date once if one day)."""
+    if start is None:
+        return ""
+    if end is None:
+        return format_datetime(start)
+    local_start, local_end = timezone.localtime(start), timezone.localtime(end)
+    if local_start.date() == local_end.date():
+        return f"{format_datetime(start)}–{date_format(local_end, 'TIME_FORMAT')}"
+    return f"{format_datetime(start)} – {format_datetime(end)}"
 
 
 def format_area(value: Any) -> str:
@@ -99,32 +122,54 @@ def member_label(member: Member) -> str:
 CHANNEL_LABELS = dict(BallotChannel.choices)
 
 
-def share_text(share: Any) -> str:
-    """A share as printed: "66.7%(2/3)"; blank when there is none (denominator 0)."""
-    if not isinstance(share, dict):
-        return "" if share in (None, "") else str(share)
-    percent, fraction = share.get("percent"), share.get("fraction")
-    if percent in (None, ""):
-        return str(fraction or "")
-    text = f"{percent}%"
-    return f"{text}({fraction})" if fraction else text
+def _cents(value: Any) -> int | None:
+    try:
+        return int(Decimal(str(value)).scaleb(2))
+    except (InvalidOperation, ValueError, TypeError):
+        return None
+
+
+def count_share(part: Any, whole: Any) -> str:
+    """A headcount share as printed, never reduced: "9.1%(8/88)"; blank when whole is 0."""
+    if not isinstance(part, int) or not isinstance(whole, int) or whole <= 0:
+        return ""
+    return f"{percent_str(Fraction(part, whole))}%({part}/{whole})"
+
+
+def area_share(part: Any, whole: Any) -> str:
+    """An area share as printed, never reduced: "61.2%(612.00/1000.00㎡)"."""
+    part_cents, whole_cents = _cents(part), _cents(whole)
+    if part_cents is None or not whole_cents or whole_cents <= 0:
+        return ""
+    percent = percent_str(Fraction(part_cents, whole_cents))
+    return f"{percent}%({_m2(part_cents)}/{_m2(whole_cents)}㎡)"
+
+
+def _m2(cents: int) -> str:
+    """0.01 m² units as "15000.00", in integers (no float on the way)."""
+    return f"{cents // 100}.{cents % 100:02d}"
 
 
 def _option_rows(
-    raw_options: list[Any] | None, winners: set[int], labels: dict[int, str]
+    raw_options: list[Any] | None,
+    winners: set[int],
+    labels: dict[int, str],
+    participating: dict[str, Any],
 ) -> list[dict[str, Any]]:
+    """Rows per option; shares of the participating headcount and area, unreduced."""
     rows = []
     for raw in raw_options or []:
         option_id = raw.get("id")
+        headcount = raw.get("headcount", 0)
         rows.append(
             {
                 "id": option_id,
                 "label": raw.get("label") or labels.get(option_id, ""),
-                "ballots": raw.get("ballots", raw.get("headcount", 0)),
-                "headcount": raw.get("headcount", 0),
+                "ballots": raw.get("ballots", headcount),
+                "headcount": headcount,
                 "area": format_area(raw.get("area")),
-                "headcount_share": share_text(raw.get("share_headcount")),
-                "area_share": share_text(raw.get("share_area")),
+                "headcount_share": count_share(headcount, participating.get("headcount")),
+                "area_share": area_share(raw.get("area"), participating.get("area")),
                 "winner": option_id in winners or bool(raw.get("adopted")),
             }
         )
@@ -155,7 +200,7 @@ def result_view(result: dict[str, Any] | None, options: list[Option]) -> dict[st
     winners = set(result.get("winners") or [])
     electorate = result.get("electorate") or {}
     participating = result.get("participating") or {}
-    rows = _option_rows(result.get("options"), winners, labels)
+    rows = _option_rows(result.get("options"), winners, labels, participating)
     approving = [row for row in rows if row["winner"]]
     verdict = str(result.get("verdict") or Verdict.UNDECIDED)
     by_channel = [
@@ -167,7 +212,7 @@ def result_view(result: dict[str, Any] | None, options: list[Option]) -> dict[st
     if isinstance(deemed_raw, dict):
         deemed_participating = deemed_raw.get("participating") or {}
         deemed = {
-            "rows": _option_rows(deemed_raw.get("options"), winners, labels),
+            "rows": _option_rows(deemed_raw.get("options"), winners, labels, deemed_participating),
             "participating_headcount": deemed_participating.get("headcount"),
             "participating_area": format_area(deemed_participating.get("area")),
             "thresholds": _thresholds(deemed_raw.get("thresholds")),
@@ -197,8 +242,10 @@ def result_view(result: dict[str, Any] | None, options: list[Option]) -> dict[st
         "participating_ballots": participating.get("ballots"),
         "participating_headcount": participating.get("headcount"),
         "participating_area": format_area(participating.get("area")),
-        "participation_headcount_share": share_text(participating.get("share_headcount")),
-        "participation_area_share": share_text(participating.get("share_area")),
+        "participation_headcount_share": count_share(
+            participating.get("headcount"), electorate.get("headcount")
+        ),
+        "participation_area_share": area_share(participating.get("area"), electorate.get("area")),
         # The approving (adopted or winning) option, by headcount and by area.
         "approving_label": "、".join(row["label"] for row in approving),
         "approving_headcount": sum(row["headcount"] for row in approving) if approving else None,
@@ -227,6 +274,8 @@ def poll_view(poll: Poll) -> dict[str, Any]:
         "id": poll.pk,
         "question": poll.question,
         "kind": poll.get_kind_display(),
+        # Area counts only in owners' decisions; deliberative polls are one person, one vote.
+        "counts_area": poll.kind == Kind.OWNERS,
         "electorate": poll.get_electorate_display(),
         "method": poll.get_method_display(),
         "rule": poll.get_rule_display(),
@@ -307,22 +356,62 @@ def _resolutions_by_proposal(items: list[AgendaItem]) -> dict[int, Resolution]:
     return latest
 
 
-def _attendance(meeting: Meeting) -> list[dict[str, Any]]:
+def _attendance(meeting: Meeting) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
+    """Attendance by party, and the signature lines: one per representative present (staff of
+    the property company, the committee and departments; resident council members), and one
+    blank line for a party with nobody there."""
     present = (
         Attendance.objects.filter(meeting=meeting, present=True)
         .select_related("member__user")
         .order_by("member__party", "member__organisation", "member__user__username", "pk")
     )
     by_party: dict[str, list[str]] = defaultdict(list)
+    representatives: dict[str, list[str]] = defaultdict(list)
     for attendance in present:
-        by_party[attendance.member.party].append(member_label(attendance.member))
-    return [
+        member = attendance.member
+        by_party[member.party].append(member_label(member))
+        if member.party != Party.RESIDENT or member.is_council_member:
+            representatives[member.party].append(member_label(member))
+    rows = [
         {"party": party.label, "count": len(by_party[party.value]), "names": by_party[party.value]}
         for party in PARTY_ORDER
     ]
+    signatures = [
+        {"party": str(party.label), "name": name}
+        for party in PARTY_ORDER
+        for name in representatives[party.value] or [""]
+    ]
+    return rows, signatures
 
 
-def _item_view(number: int, item: AgendaItem, resolutions: dict[int, Resolution]) -> dict[str, Any]:
+def _review(meeting: Meeting) -> tuple[dict[str, Any], dict[str, str]]:
+    """The review state printed on the minutes, and the corrections per agenda item id."""
+    record = MinutesRecord.objects.filter(meeting=meeting).first()
+    revision = (
+        MinutesRevision.objects.filter(record=record).select_related("author").last()
+        if record is not None
+        else None
+    )
+    review = {
+        "status": record.status if record else "draft",
+        "status_label": record.get_status_display() if record else "",
+        "is_draft": record is None or not record.is_public,
+        "revision": revision.number if revision else 0,
+        "revised_by": str(revision.author) if revision and revision.author else "",
+        "revised_at": format_datetime(revision.at) if revision else "",
+        "summary": revision.summary if revision else "",
+        "finalised_at": format_datetime(record.finalised_at) if record else "",
+        "approved_at": format_datetime(record.approved_at) if record else "",
+    }
+    return review, dict(revision.item_notes) if revision else {}
+
+
+def _item_view(
+    number: int,
+    item: AgendaItem,
+    resolutions: dict[int, Resolution],
+    corrections: dict[str, str],
+) -> dict[str, Any]:
     proposal = item.proposal
     positions = {position.party: position for position in item.positions.all()}
     resolution = item.poll.resolution if item.poll and item.poll.resolution_id else None
@@ -331,10 +420,11 @@ def _item_view(number: int, item: AgendaItem, resolutions: dict[int, Resolution]
     return {
         "number": number,
         "title": item.title,
+        "correction": corrections.get(str(item.pk), ""),
         "proposal": (
             {
                 "title": proposal.title,
-                "body": proposal.body,
+                "body": rich_text(proposal.body),
                 "party": proposal.get_party_display(),
                 "author": member_public_name(proposal.author),
                 "category": proposal.get_category_display(),
@@ -347,15 +437,15 @@ def _item_view(number: int, item: AgendaItem, resolutions: dict[int, Resolution]
         "options": [
             {
                 "title": option.title,
-                "description": option.description,
+                "description": rich_text(option.description),
                 "cost_estimate": (
                     _("%(amount)s 元") % {"amount": f"{option.cost_estimate:,.2f}"}
                     if option.cost_estimate is not None
                     else ""
                 ),
                 "sharing_rule": option.get_sharing_rule_display() if option.sharing_rule else "",
-                "pros": option.pros,
-                "cons": option.cons,
+                "pros": rich_text(option.pros),
+                "cons": rich_text(option.cons),
             }
             for option in (proposal.options.all() if proposal else [])
         ],
@@ -391,7 +481,8 @@ def minutes_context(meeting_id: int) -> dict[str, Any]:
     meeting, items = load_meeting(meeting_id)
     resolutions = _resolutions_by_proposal(items)
     url = public_url(meeting_public_path(meeting))
-    attendance = _attendance(meeting)
+    attendance, signatures = _attendance(meeting)
+    review, corrections = _review(meeting)
     return {
         "community": meeting.community.name,
         "district": meeting.community.district,
@@ -401,6 +492,8 @@ def minutes_context(meeting_id: int) -> dict[str, Any]:
             "place": meeting.place,
             "starts_at": format_datetime(meeting.starts_at),
             "closed_at": format_datetime(meeting.closed_at),
+            # The time it actually ran, when it did; else the scheduled start.
+            "time_range": time_range(meeting.opened_at or meeting.starts_at, meeting.closed_at),
             "facilitator": str(meeting.facilitator),
             "status": meeting.get_status_display(),
             "is_public": meeting.is_public,
@@ -408,8 +501,11 @@ def minutes_context(meeting_id: int) -> dict[str, Any]:
         "attendance": attendance,
         "attendance_total": sum(row["count"] for row in attendance),
         "items": [
-            _item_view(number, item, resolutions) for number, item in enumerate(items, start=1)
+            _item_view(number, item, resolutions, corrections)
+            for number, item in enumerate(items, start=1)
         ],
         "signature_parties": [party.label for party in PARTY_ORDER],
+        "signatures": signatures,
+        "review": review,
         "public_url": url,
     }

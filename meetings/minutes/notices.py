@@ -1,18 +1,28 @@
-"""Public notices (公示): a vote result announcement or a resolution with its progress.
+"""Public notices (公示): what each kind shows, and issuing, reissuing and withdrawing them.
 
-``notice_issue`` takes a snapshot of what the notice shows; it issues a new notice with the next
-serial number of the community only when that snapshot differs from the current notice for the
-same poll or resolution, and the new notice supersedes the old one. The PDF is rendered in the
-background (``tasks.render_notice_task``, rendered by ``pdf.notice_render``).
+Kinds: a poll's opening (the frozen electorate Ht/At, the voting period, how to vote, where paper
+ballots go), its preliminary result (with the objection period) and its final result, a
+resolution with its progress, and a meeting announcement.
+
+A notice is a snapshot: ``notice_issue`` stores what the notice shows as JSON and issues a new
+notice with the next serial number of the community's year only when that snapshot differs from
+the current notice of the same series (a poll's opening; its results; a resolution; a meeting);
+the new notice supersedes the old one. ``notice_reissue`` does the same on staff's request, with
+a reason printed on the new poster; ``notice_withdraw`` takes a notice down with a reason. The
+PDF is rendered in the background (``tasks.render_notice_task``, rendered by ``pdf.notice_render``).
+
+Every service takes the acting user: committee staff of the notice's community
+(``rules.may_issue_notices``); ``actor=None`` is the system itself (seeding, automatic issues).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, timedelta
-from functools import partial
-from typing import Any
+from typing import IO, Any
 
 from django.conf import settings
 from django.db import transaction
@@ -21,16 +31,51 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
+from deliberation.exceptions import NotPermitted
 from deliberation.models import Community, Resolution, User
-from meetings.minutes.context import format_datetime, poll_view, public_url, resolution_view
-from meetings.minutes.selectors import notice_current
+from deliberation.photos import clean_photo
+from meetings.documents import POLL_NOTICE_KINDS
+from meetings.minutes.context import (
+    format_area,
+    format_datetime,
+    meeting_public_path,
+    poll_view,
+    public_url,
+    resolution_view,
+)
+from meetings.minutes.rules import may_issue_notices
 from meetings.minutes.tasks import render_notice_task
-from meetings.models import Notice, NoticeKind
-from votes.models import Poll, PollStatus
+from meetings.models import Meeting, MeetingStatus, Notice, NoticeKind
+from votes.models import Kind, Poll, PollStatus
+
+RESULT_KINDS = (NoticeKind.PRELIMINARY_RESULT, NoticeKind.FINAL_RESULT)
 
 
-class NoticeNotReady(ValueError):
-    """The subject has nothing to announce yet (a poll without a result)."""
+class NoticeRefused(ValueError):
+    """A notice cannot be issued, reissued or withdrawn as asked; ``message`` says why."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NoticeNotReady(NoticeRefused):
+    """The subject has nothing to announce yet (a poll not opened, or without a result)."""
+
+
+@dataclass(frozen=True)
+class NoticeDetails:
+    """What staff write on a notice beyond its subject's data (poll openings only, for now)."""
+
+    how_to_vote: str = ""
+    paper_ballots: str = ""
+
+    @classmethod
+    def from_content(cls, content: dict[str, Any]) -> NoticeDetails:
+        return cls(
+            how_to_vote=str(content.get("how_to_vote") or ""),
+            paper_ballots=str(content.get("paper_ballots") or ""),
+        )
 
 
 def poll_public_path(poll: Poll) -> str:
@@ -43,15 +88,80 @@ def resolution_public_path(resolution: Resolution) -> str:
     )
 
 
-def vote_result_content(poll: Poll) -> dict[str, Any]:
-    """What a vote result announcement (表决结果公告) shows, as JSON-safe data."""
-    view = poll_view(poll)
+# --- what each kind shows ------------------------------------------------------------------------
+
+
+def default_how_to_vote() -> str:
+    return gettext(
+        "扫描本公告二维码或登录本平台,在表决期内在线表决;不使用智能手机的业主可到社区居委会领取"
+        "纸质表决票,签名后交回;也可书面委托他人代为表决。"
+    )
+
+
+def poll_opening_content(poll: Poll, details: NoticeDetails | None = None) -> dict[str, Any]:
+    """A poll's opening (表决公告): the electorate as frozen when it opened, the period, how to
+    vote and where paper ballots go. Raises ``NoticeNotReady`` before the poll opens."""
+    if poll.status == PollStatus.DRAFT or poll.total_headcount is None:
+        raise NoticeNotReady(
+            gettext("表决尚未开始,表决范围总人数和总面积尚未确定,不能发布表决公告。")
+        )
+    details = details or NoticeDetails()
+    owners = poll.kind == Kind.OWNERS
     return {
-        "kind": NoticeKind.VOTE_RESULT.value,
-        "title": gettext("关于“%(question)s”的表决结果公告") % {"question": poll.question},
+        "kind": NoticeKind.POLL_OPENING.value,
+        "title": gettext("关于“%(question)s”的表决公告") % {"question": poll.question},
+        "proposal": poll.proposal.title if poll.proposal is not None else "",
+        "poll": {
+            "question": poll.question,
+            "kind": poll.get_kind_display(),
+            "electorate": poll.get_electorate_display(),
+            "method": poll.get_method_display(),
+            "rule": poll.get_rule_display(),
+            "secrecy": poll.get_secrecy_display(),
+            "options": [option.label for option in poll.options.order_by("sort_order", "pk")],
+            "total_headcount": poll.total_headcount,
+            # Area counts only in owners' decisions (art. 278): deliberative votes show none.
+            "total_area": format_area(poll.total_area) if owners else "",
+            "opens_at": format_datetime(poll.opened_at or poll.opens_at),
+            "closes_at": format_datetime(poll.closes_at),
+        },
+        "owners": owners,
+        "how_to_vote": details.how_to_vote or default_how_to_vote(),
+        "paper_ballots": details.paper_ballots,
+        "public_url": public_url(poll_public_path(poll)),
+    }
+
+
+def vote_result_content(poll: Poll, kind: NoticeKind | None = None) -> dict[str, Any]:
+    """A poll's preliminary (公示, with the objection period) or final result announcement.
+
+    ``kind`` defaults to the poll's stage; raises ``NoticeNotReady`` for a poll without a
+    result, or a final result before the poll is finalised.
+    """
+    if not poll.result:
+        raise NoticeNotReady(gettext("表决尚未产生结果,不能发布表决结果公告。"))
+    final = poll.status == PollStatus.FINAL
+    kind = kind or (NoticeKind.FINAL_RESULT if final else NoticeKind.PRELIMINARY_RESULT)
+    if kind == NoticeKind.FINAL_RESULT and not final:
+        raise NoticeNotReady(
+            gettext("表决结果尚未确定为最终结果(异议期未结束),不能发布最终结果公告。")
+        )
+    if kind == NoticeKind.PRELIMINARY_RESULT and final:
+        raise NoticeNotReady(gettext("表决结果已是最终结果,请发布最终结果公告。"))
+    view = poll_view(poll)
+    title = (
+        gettext("关于“%(question)s”的表决最终结果公告")
+        if final
+        else gettext("关于“%(question)s”的表决结果公告")
+    )
+    return {
+        "kind": kind.value,
+        "title": title % {"question": poll.question},
         "proposal": poll.proposal.title if poll.proposal is not None else "",
         "poll": view,
-        "final": poll.status == PollStatus.FINAL,
+        # Area columns only where area counts (owners' decisions); headcount polls print none.
+        "owners": poll.kind == Kind.OWNERS,
+        "final": final,
         "objection_until": format_datetime(poll.objection_until),
         "public_url": public_url(poll_public_path(poll)),
     }
@@ -83,83 +193,364 @@ def resolution_content(resolution: Resolution) -> dict[str, Any]:
     }
 
 
+def meeting_content(meeting: Meeting) -> dict[str, Any]:
+    """A meeting announcement (议事会召开公告): when, where, who chairs, the agenda."""
+    if meeting.status == MeetingStatus.CLOSED:
+        raise NoticeNotReady(gettext("会议已结束,不能再发布召开公告。"))
+    items = list(meeting.items.order_by("sort_order", "pk").values_list("title", flat=True))
+    return {
+        "kind": NoticeKind.MEETING.value,
+        "title": gettext("关于召开“%(title)s”的公告") % {"title": meeting.title},
+        "meeting": {
+            "title": meeting.title,
+            "starts_at": format_datetime(meeting.starts_at),
+            "place": meeting.place,
+            "facilitator": str(meeting.facilitator) if meeting.facilitator_id else "",
+            "is_public": meeting.is_public,
+        },
+        "agenda": items,
+        "public_url": public_url(meeting_public_path(meeting)),
+    }
+
+
 def content_hash(content: dict[str, Any]) -> str:
     canonical = json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+# --- issuing -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Subject:
+    community: Community
+    kind: NoticeKind
+    series: tuple[NoticeKind, ...]
+    lookup: dict[str, Any]
+    build: Callable[[], dict[str, Any]]
+    default_until: date | None
+
+
+def _local_date(value: Any) -> date | None:
+    return timezone.localtime(value).date() if value is not None else None
+
+
+def _subject(
+    *,
+    kind: NoticeKind | None,
+    poll: Poll | None,
+    resolution: Resolution | None,
+    meeting: Meeting | None,
+    details: NoticeDetails | None,
+) -> _Subject:
+    given = [subject for subject in (poll, resolution, meeting) if subject is not None]
+    if len(given) != 1:
+        raise ValueError("a notice needs exactly one of poll, resolution or meeting")
+    if poll is not None:
+        if kind is None:  # the result at the poll's stage
+            final = poll.status == PollStatus.FINAL
+            kind = NoticeKind.FINAL_RESULT if final else NoticeKind.PRELIMINARY_RESULT
+        if kind not in POLL_NOTICE_KINDS:
+            raise ValueError(f"{kind} is not a poll notice")
+        if kind == NoticeKind.POLL_OPENING:
+            return _Subject(
+                poll.community,
+                kind,
+                (kind,),
+                {"poll": poll},
+                lambda: poll_opening_content(poll, details),
+                _local_date(poll.closes_at),
+            )
+        result_kind = kind
+        return _Subject(
+            poll.community,
+            kind,
+            RESULT_KINDS,
+            {"poll": poll},
+            lambda: vote_result_content(poll, result_kind),
+            _local_date(poll.objection_until) if kind == NoticeKind.PRELIMINARY_RESULT else None,
+        )
+    if resolution is not None:
+        if kind not in (None, NoticeKind.RESOLUTION):
+            raise ValueError(f"{kind} is not a resolution notice")
+        return _Subject(
+            resolution.community,
+            NoticeKind.RESOLUTION,
+            (NoticeKind.RESOLUTION,),
+            {"resolution": resolution},
+            lambda: resolution_content(resolution),
+            None,
+        )
+    assert meeting is not None
+    if kind not in (None, NoticeKind.MEETING):
+        raise ValueError(f"{kind} is not a meeting notice")
+    return _Subject(
+        meeting.community,
+        NoticeKind.MEETING,
+        (NoticeKind.MEETING,),
+        {"meeting": meeting},
+        lambda: meeting_content(meeting),
+        _local_date(meeting.starts_at),
+    )
+
+
+def _check_actor(actor: User | None, community: Community) -> None:
+    if actor is not None and not may_issue_notices(actor, community):
+        raise NotPermitted(gettext("只有本社区居委会工作人员可以发布、撤回或重新发布公示。"))
+
+
+def notice_current_of(
+    *, kinds: tuple[str, ...], **subject: Poll | Resolution | Meeting
+) -> Notice | None:
+    """The latest notice of a series (``kinds``) about one subject, withdrawn or not."""
+    return (
+        Notice.objects.filter(kind__in=kinds, **subject)
+        .select_related("community", "document")
+        .order_by("-pk")
+        .first()
+    )
+
+
+def _posting_period(
+    *,
+    community: Community,
+    today: date,
+    default_until: date | None,
+    posted_from: date | None,
+    posted_until: date | None,
+    posting_days: int | None,
+) -> tuple[date, date]:
+    start = posted_from or today
+    if posted_until is None:
+        days = posting_days if posting_days is not None else community.objection_days
+        posted_until = start + timedelta(days=max(days, 0))
+        if default_until is not None:
+            posted_until = max(posted_until, default_until)
+    if posted_until < start:
+        raise NoticeRefused(gettext("公示截止日期不能早于开始日期。"))
+    return start, posted_until
+
+
+def _create(
+    *,
+    subject: _Subject,
+    content: dict[str, Any],
+    issuing_body: str,
+    period: tuple[date, date],
+    supersedes: Notice | None,
+    actor: User | None,
+    reason: str = "",
+) -> Notice:
+    """The next serial of the community's year; the caller holds the community's row lock."""
+    start, until = period
+    number = (
+        Notice.objects.filter(community=subject.community, year=start.year).aggregate(
+            n=Max("number")
+        )["n"]
+        or 0
+    ) + 1
+    notice = Notice.objects.create(
+        community=subject.community,
+        year=start.year,
+        number=number,
+        kind=subject.kind,
+        title=content["title"],
+        issuing_body=issuing_body,
+        posted_from=start,
+        posted_until=until,
+        content=content,
+        content_hash=content_hash(content),
+        supersedes=supersedes,
+        issued_by=actor,
+        issued_at=timezone.now(),
+        reissue_reason=reason,
+        **subject.lookup,
+    )
+    notice_id = notice.pk
+    transaction.on_commit(lambda: render_notice_task.enqueue(notice_id=notice_id, attempt=1))
+    return notice
+
+
+def _snapshot(subject: _Subject, issuing_body: str) -> tuple[dict[str, Any], str]:
+    with translation.override(settings.LANGUAGE_CODE):
+        content = subject.build()
+        body = issuing_body.strip() or gettext("%(community)s四方议事会") % {
+            "community": subject.community.name
+        }
+    return content, body
 
 
 def notice_issue(
     *,
     poll: Poll | None = None,
     resolution: Resolution | None = None,
+    meeting: Meeting | None = None,
+    kind: NoticeKind | None = None,
     actor: User | None = None,
     issuing_body: str = "",
+    details: NoticeDetails | None = None,
+    posted_from: date | None = None,
+    posted_until: date | None = None,
     posting_days: int | None = None,
     today: date | None = None,
 ) -> tuple[Notice, bool]:
-    """Issue a notice about ``poll`` (vote result) or ``resolution``; return (notice, issued).
+    """Issue a notice about exactly one of ``poll``, ``resolution``, ``meeting``; return
+    (notice, issued).
 
-    When the current notice about the same subject shows the same content (hash) and issuing
-    body, it is returned unchanged with ``issued=False``; otherwise a new notice with the next
-    serial number of the community's year supersedes it and its PDF is queued for rendering.
-    Raises ``ValueError`` unless exactly one of ``poll`` and ``resolution`` is given, and
-    ``NoticeNotReady`` for a poll without a result.
+    A poll's ``kind`` is its opening or its result (the default: preliminary while the
+    objection period runs, final after). When the current notice of the same series shows the
+    same content and issuing body and is not withdrawn, it is returned with ``issued=False``;
+    otherwise a new notice with the next serial number supersedes it and its PDF is queued.
+    The posting period runs from ``posted_from`` (today) to ``posted_until`` (default: the
+    community's objection days, and at least to the poll's close, the end of the objection
+    period or the meeting day).
+
+    Raises ``NotPermitted`` for an actor who is not committee staff of the community,
+    ``NoticeNotReady`` when the subject has nothing to show yet, ``NoticeRefused`` for a
+    posting period that ends before it starts, ``ValueError`` for a kind that does not fit.
     """
-    if poll is not None and resolution is None:
-        if not poll.result:
-            raise NoticeNotReady(gettext("表决尚未产生结果,不能发布表决结果公告。"))
-        community, kind = poll.community, NoticeKind.VOTE_RESULT
-        snapshot = partial(vote_result_content, poll)
-    elif resolution is not None and poll is None:
-        community, kind = resolution.community, NoticeKind.RESOLUTION
-        snapshot = partial(resolution_content, resolution)
-    else:
-        raise ValueError("notice_issue needs exactly one of poll or resolution")
-    with translation.override(settings.LANGUAGE_CODE):
-        content = snapshot()
-        issuing_body = issuing_body or gettext("%(community)s四方议事会") % {
-            "community": community.name
-        }
+    subject = _subject(
+        kind=kind, poll=poll, resolution=resolution, meeting=meeting, details=details
+    )
+    _check_actor(actor, subject.community)
+    content, body = _snapshot(subject, issuing_body)
     digest = content_hash(content)
-    today = today or timezone.localdate()
-    days = posting_days if posting_days is not None else community.objection_days
-    posted_until = today + timedelta(days=max(days, 0))
-    if poll is not None and poll.objection_until and poll.status != PollStatus.FINAL:
-        posted_until = max(posted_until, timezone.localtime(poll.objection_until).date())
-
+    period = _posting_period(
+        community=subject.community,
+        today=today or timezone.localdate(),
+        default_until=subject.default_until,
+        posted_from=posted_from,
+        posted_until=posted_until,
+        posting_days=posting_days,
+    )
     with transaction.atomic():
         # Serialise issuing per community: serial numbers have no gaps and one notice supersedes.
-        Community.objects.select_for_update().get(pk=community.pk)
-        current = notice_current(poll=poll, resolution=resolution)
+        Community.objects.select_for_update().get(pk=subject.community.pk)
+        current = notice_current_of(kinds=subject.series, **subject.lookup)
         if (
             current is not None
+            and not current.is_withdrawn
             and current.content_hash == digest
-            and current.issuing_body == issuing_body
+            and current.issuing_body == body
         ):
             return current, False
-        number = (
-            Notice.objects.filter(community=community, year=today.year).aggregate(n=Max("number"))[
-                "n"
-            ]
-            or 0
-        ) + 1
-        notice = Notice.objects.create(
-            community=community,
-            year=today.year,
-            number=number,
-            kind=kind,
-            poll=poll,
-            resolution=resolution,
-            title=content["title"],
-            issuing_body=issuing_body,
-            posted_from=today,
-            posted_until=posted_until,
+        notice = _create(
+            subject=subject,
             content=content,
-            content_hash=digest,
+            issuing_body=body,
+            period=period,
             supersedes=current,
-            issued_by=actor,
-            issued_at=timezone.now(),
+            actor=actor,
         )
-        notice_id = notice.pk
-        transaction.on_commit(lambda: render_notice_task.enqueue(notice_id=notice_id, attempt=1))
     return notice, True
+
+
+def _locked(notice: Notice) -> Notice:
+    Community.objects.select_for_update().get(pk=notice.community_id)
+    return (
+        Notice.objects.select_related("community", "poll__community", "resolution__community")
+        .select_related("meeting__community")
+        .get(pk=notice.pk)
+    )
+
+
+def _reason(reason: str, message: str) -> str:
+    reason = reason.strip()
+    if not reason:
+        raise NoticeRefused(message)
+    return reason
+
+
+def notice_reissue(
+    *,
+    notice: Notice,
+    actor: User | None,
+    reason: str,
+    issuing_body: str | None = None,
+    details: NoticeDetails | None = None,
+    posted_from: date | None = None,
+    posted_until: date | None = None,
+    today: date | None = None,
+) -> Notice:
+    """Issue a corrected notice of the same kind and subject, with ``reason`` printed on it; it
+    supersedes ``notice`` (which stays, unchanged, as the record of what was posted).
+
+    The content is taken afresh from the subject; the issuing body and the poll opening's
+    details are kept unless given. Raises ``NotPermitted``, ``NoticeRefused`` (no reason, a
+    notice already superseded, a bad period) or ``NoticeNotReady``.
+    """
+    _check_actor(actor, notice.community)
+    reason = _reason(reason, gettext("请填写重新发布的原因。"))
+    with transaction.atomic():
+        notice = _locked(notice)
+        if Notice.objects.filter(supersedes=notice).exists():
+            raise NoticeRefused(
+                gettext("%(serial)s 已被新的公示取代,请对最新的公示重新发布。")
+                % {"serial": notice.serial}
+            )
+        subject = _subject(
+            kind=NoticeKind(notice.kind),
+            poll=notice.poll,
+            resolution=notice.resolution,
+            meeting=notice.meeting,
+            details=details or NoticeDetails.from_content(notice.content),
+        )
+        content, body = _snapshot(
+            subject, notice.issuing_body if issuing_body is None else issuing_body
+        )
+        period = _posting_period(
+            community=subject.community,
+            today=today or timezone.localdate(),
+            default_until=max(notice.posted_until, subject.default_until or notice.posted_until),
+            posted_from=posted_from,
+            posted_until=posted_until,
+            posting_days=None,
+        )
+        return _create(
+            subject=subject,
+            content=content,
+            issuing_body=body,
+            period=period,
+            supersedes=notice,
+            actor=actor,
+            reason=reason,
+        )
+
+
+def notice_withdraw(*, notice: Notice, actor: User | None, reason: str) -> Notice:
+    """Withdraw ``notice`` with ``reason``: it stays listed, marked withdrawn, with its PDF.
+
+    Raises ``NotPermitted`` or ``NoticeRefused`` (no reason, already withdrawn).
+    """
+    _check_actor(actor, notice.community)
+    reason = _reason(reason, gettext("请填写撤回的原因。"))
+    with transaction.atomic():
+        notice = _locked(notice)
+        if notice.is_withdrawn:
+            raise NoticeRefused(gettext("%(serial)s 已撤回。") % {"serial": notice.serial})
+        notice.withdrawn_at = timezone.now()
+        notice.withdrawn_by = actor
+        notice.withdrawal_reason = reason
+        notice.save(update_fields=["withdrawn_at", "withdrawn_by", "withdrawal_reason"])
+    return notice
+
+
+def notice_attach_posting_photo(*, notice: Notice, actor: User | None, upload: IO[bytes]) -> Notice:
+    """Store a photo of the posted notice (re-encoded without metadata; a new photo replaces
+    the old one). Raises ``NotPermitted``, ``NoticeRefused`` (withdrawn notice) or
+    ``InvalidInput`` (not an image, too large)."""
+    _check_actor(actor, notice.community)
+    photo = clean_photo(upload, name=f"notice-{notice.slug}")
+    with transaction.atomic():
+        notice = _locked(notice)
+        if notice.is_withdrawn:
+            raise NoticeRefused(gettext("已撤回的公示不能上传张贴照片。"))
+        old = notice.posting_photo.name if notice.posting_photo else ""
+        notice.posting_photo.save(photo.content.name or "photo.jpg", photo.content, save=False)
+        notice.posting_photo_at = timezone.now()
+        notice.posting_photo_by = actor
+        notice.save(update_fields=["posting_photo", "posting_photo_at", "posting_photo_by"])
+        if old:
+            storage = notice.posting_photo.storage
+            transaction.on_commit(lambda: storage.delete(old))
+    return notice

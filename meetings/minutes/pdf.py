@@ -104,6 +104,7 @@ def notice_html(*, notice: Notice) -> str:
                 "posted_until": format_date(notice.posted_until),
                 "issued_on": format_date(notice.issued_at),
                 "supersedes": supersedes.serial if supersedes else "",
+                "reissue_reason": notice.reissue_reason,
             },
             # The template compares against the enum, as cms templates do (a mapping, which
             # the template engine never calls).

@@ -24,7 +24,7 @@ def notices_for_community(*, community: Community, limit: int = 50) -> list[Noti
     """A community's notices, newest first, with what superseded each (for public listings)."""
     return list(
         Notice.objects.filter(community=community)
-        .select_related("community", "superseded_by")
+        .select_related("community", "superseded_by__community")
         .order_by("-year", "-number")[:limit]
     )
 

@@ -71,6 +71,12 @@ def _staff_user(community: Community, party: str) -> User:
 
 @pytest.fixture
 def world(wagtail_site: Any) -> World:
+    return build_world()
+
+
+def build_world() -> World:
+    """Communities A and B; A's committee, its matters, poll, minutes and notice (each titled
+    with ``SECRET``); B's committee and property staff with every global permission."""
     a = CommunityFactory(name="甲社区")  # community names are public; the objects are not
     b = CommunityFactory(name="乙社区")
     a_committee = _staff_user(a, Party.COMMITTEE)
@@ -95,7 +101,7 @@ def world(wagtail_site: Any) -> World:
         community=a,
         year=today.year,
         number=1,
-        kind=NoticeKind.VOTE_RESULT,
+        kind=NoticeKind.PRELIMINARY_RESULT,
         poll=poll,
         title=f"{SECRET}公示",
         issuing_body="居委会",
@@ -155,6 +161,7 @@ def test_every_scoped_model_has_its_viewsets_enumerated() -> None:
         "wagtailsnippets_deliberation_proposal:revisions_revert",
         "wagtailsnippets_deliberation_proposal:workflow_history",
         "wagtailsnippets_deliberation_proposal:workflow_history_detail",
+        "wagtailsnippets_deliberation_proposal:confirm_workflow_cancellation",
         "wagtailsnippetchoosers_deliberation_proposal:chosen",
         "wagtailsnippets_votes_poll:edit",
         "minutes:inspect",
@@ -412,7 +419,7 @@ def test_entering_on_behalf_records_channel_and_staff_in_own_community_only(clie
         "location": "",
         "behalf-on_behalf": "on",
         "behalf-channel": Channel.HOTLINE,
-        "behalf-resident_phone": "13900000001",
+        "behalf-resident": "13900000001",
     }
     _login(client, world.b_committee)
     refused = client.post(reverse("proposal-new", args=[world.a.slug]), data)

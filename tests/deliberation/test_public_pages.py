@@ -238,7 +238,7 @@ def test_staff_enter_on_behalf_naming_channel_and_resident(client):
             "category": "safety",
             "behalf-on_behalf": "on",
             "behalf-channel": "hotline",
-            "behalf-resident_phone": "13800001111",
+            "behalf-resident": "13800001111",
         },
     )
     assert response.status_code == 302

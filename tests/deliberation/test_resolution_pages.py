@@ -211,15 +211,17 @@ def test_staff_sees_why_they_cannot_rate(client, completed):
     assert "只有本社区居民可以评价" in html and 'name="score"' not in html
 
 
-def test_metrics_page_renders_svg_charts(client, completed, django_assert_max_num_queries):
+def test_metrics_page_renders_bar_charts(client, completed, django_assert_max_num_queries):
     url = reverse("resolution-metrics", args=[completed.community.slug])
     with django_assert_max_num_queries(8):
         response = client.get(url)
     html = response.content.decode()
     assert response.status_code == 200
-    assert html.count("<svg") == 5
-    assert '<title id="chart-overall-title">本社区四项指标</title>' in html
-    assert "解决率: 100%" in html  # in the chart's <desc>, readable without seeing the bars
+    assert html.count('<figure class="bar-chart"') == 5
+    assert '<figcaption id="chart-overall-title">本社区四项指标</figcaption>' in html
+    # Every value is text beside its bar, readable without seeing the bars.
+    assert '<span class="bar-label">解决率</span>' in html
+    assert '<span class="bar-value">100%</span>' in html
     assert "<script" not in html
     custom = client.get(url, {"preset": "custom", "start": "2026-01-02", "end": "2026-01-01"})
     assert custom.status_code == 400

@@ -90,6 +90,8 @@ def test_worker_settings_are_production_without_the_web_server() -> None:
             "SIFANG_OTP_SENDER": "deliberation.accounts.senders.HttpSmsSender",
             "SIFANG_SMS_URL": "https://sms.example.org/send",
             "SIFANG_BALLOT_CHAIN_KEY": "c9Hk2mPq7wRt4vXz8bNd3fGj6kLp1sUy5aCe0hJn",
+            # The worker renders the notices and minutes: their QR codes need the address.
+            "SITE_URL": "https://sifang.example.org",
         },
         "import django; django.setup(); from django.conf import settings as s;"
         "print('daphne' in s.INSTALLED_APPS, s.DEBUG, s.TASKS['default']['BACKEND'])",

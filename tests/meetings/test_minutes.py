@@ -13,7 +13,14 @@ from meetings.minutes import pdf, tasks
 from meetings.minutes.context import minutes_context
 from meetings.minutes.pdf import minutes_html
 from meetings.minutes.services import minutes_enqueue
-from meetings.models import AgendaItem, MeetingStatus, MinutesRecord, Note, RenderStatus
+from meetings.models import (
+    AgendaItem,
+    MeetingStatus,
+    MinutesRecord,
+    MinutesStatus,
+    Note,
+    RenderStatus,
+)
 from tests.factories.minutes import build_minutes_scene
 from tests.meetings.pdf_helpers import (
     pdf_fonts,
@@ -92,7 +99,7 @@ def test_minutes_text_has_people_counts_verdict_and_deadline(rendered):
         "17,000.00㎡",
         "15,000.00㎡",
         "86.5%(173/200)",
-        "88.2%(15/17)",
+        "88.2%(15000.00/17000.00㎡)",
         "同意“方案一:划线停车”",
         "76.3%(132/173)",
         "参与表决人数173/200=86.5%≥2/3",
@@ -224,6 +231,8 @@ def test_minutes_route_serves_the_pdf_and_says_so_before_it_exists(
 
     with django_capture_on_commit_callbacks(execute=True):
         minutes_enqueue(meeting=scene.meeting)
+    # The public reads final minutes only (tests/meetings/test_minutes_review.py).
+    MinutesRecord.objects.filter(meeting=scene.meeting).update(status=MinutesStatus.FINAL)
     response = Client().get(url)
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"

@@ -42,7 +42,7 @@ def test_vote_result_notice_shows_electorate_participation_rule_verdict_and_chai
 ):
     notice, issued = issue(django_capture_on_commit_callbacks, poll=scene.poll)
     assert issued
-    assert notice.kind == NoticeKind.VOTE_RESULT
+    assert notice.kind == NoticeKind.PRELIMINARY_RESULT
     assert notice.serial == "民主村公示〔2026〕第1号"
     assert notice.render_status == RenderStatus.OK
     path = notice.document.file.path
@@ -56,11 +56,11 @@ def test_vote_result_notice_shows_electorate_participation_rule_verdict_and_chai
         "表决范围总数20017,000.00㎡",
         "86.5%(173/200)",
         "15,000.00㎡",
-        "88.2%(15/17)",
+        "88.2%(15000.00/17000.00㎡)",  # area shares unreduced, in m²
         # Approval by headcount and by area.
         "同意“方案一:划线停车”",
         "76.3%(132/173)",
-        "74.9%(35108/46875)",
+        "74.9%(11234.56/15000.00㎡)",
         # The rule applied, thresholds, verdict with reasons, ballots by channel.
         "业主共同决定一般事项(双过半)",
         "参与表决人数173/200=86.5%≥2/3",
@@ -206,3 +206,22 @@ def test_a_failed_notice_render_is_retried_and_visible(
     response = Client().get(f"/{scene.community.slug}/notices/{notice.slug}.pdf")
     assert response.status_code == 404
     assert "尚未生成" in response.content.decode()
+
+
+def test_a_headcount_poll_result_notice_prints_no_area_columns(
+    scene, django_capture_on_commit_callbacks
+):
+    """Area counts only in owners' decisions: a residents' poll prints heads only."""
+    from tests.factories.votes import option_id, resident_poll, residents
+    from votes import services as vote_services
+
+    voters = residents(scene.community, 3)
+    poll = resident_poll(scene.community, question="中心花园长椅放在哪一侧")
+    for voter in voters:
+        vote_services.ballot_cast(poll=poll, voter=voter, choice={"choice": option_id(poll)})
+    poll = vote_services.poll_close(poll=poll, actor=None)
+    notice, issued = issue(django_capture_on_commit_callbacks, poll=poll)
+    assert issued and notice.render_status == RenderStatus.OK
+    flat = squash(pdf_text(notice.document.file.path))
+    assert "中心花园长椅放在哪一侧" in flat and "东侧" in flat
+    assert "面积" not in flat and "㎡" not in flat

@@ -112,12 +112,20 @@ def test_a_meeting_runs_with_plain_forms() -> None:
     )
     assert Attendance.objects.filter(meeting=scene.meeting, present=True).count() == 2
 
-    f.post(url(scene, "meeting-action"), {"type": "poll.close", "poll": scene.poll.pk})
+    # Closing asks first (a page without JavaScript); the close happens once confirmed.
+    asked = f.post(url(scene, "meeting-action"), {"type": "poll.close", "poll": scene.poll.pk})
+    assert "请确认" in asked.content.decode()
+    scene.poll.refresh_from_db()
+    assert scene.poll.status == "open"
+    f.post(
+        url(scene, "meeting-action"),
+        {"type": "poll.close", "poll": scene.poll.pk, "confirmed": "1"},
+    )
     scene.poll.refresh_from_db()
     assert scene.poll.status in ("closed", "final")
     projector = Client().get(url(scene, "meeting-projector")).content.decode()
     assert "表决结果" in projector
-    f.post(url(scene, "meeting-action"), {"type": "meeting.close"})
+    f.post(url(scene, "meeting-action"), {"type": "meeting.close", "confirmed": "1"})
     scene.meeting.refresh_from_db()
     assert scene.meeting.status == MeetingStatus.CLOSED
 

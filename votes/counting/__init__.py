@@ -47,6 +47,7 @@ from votes.counting.spec import (
     UnitRecord,
     Verdict,
     Voter,
+    accepts_blank,
     to_area,
 )
 
@@ -65,6 +66,7 @@ __all__ = [
     "UnitRecord",
     "Verdict",
     "Voter",
+    "accepts_blank",
     "area_str",
     "build_owner_voters",
     "count",

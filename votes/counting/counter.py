@@ -24,6 +24,7 @@ from votes.counting.spec import (
     Entry,
     PollSpec,
     Voter,
+    accepts_blank,
     checked_int,
     to_cents,
 )
@@ -63,6 +64,11 @@ def _selection(spec: PollSpec, choice: Mapping[str, Any], option_ids: set[int]) 
     if spec.method in ("single", "yesno"):
         if set(choice) != {"choice"}:
             raise CountingError(f"choice {choice!r} must be {{'choice': id}}")
+        if choice["choice"] is None:
+            # A blank single choice (弃权): it takes part and supports no option.
+            if not accepts_blank(spec.method, spec.rule):
+                raise CountingError(f"choice {choice!r}: no blank ballot under {spec.rule}")
+            return ()
         picked = [checked_int(choice["choice"], "option id")]
     else:
         key = "choices" if spec.method == "approval" else "ranking"

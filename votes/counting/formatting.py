@@ -36,7 +36,8 @@ def honest_percent(value: Fraction, required: Fraction, *, met: bool, inclusive:
 
     One decimal, unless rounding would put the shown number on the wrong side of the
     threshold (66.66...% just below 2/3 would show as "66.7%"): then as many decimals as
-    needed (up to 12, else the exact fraction).
+    needed (up to 12); a value exactly on a strict threshold is rounded towards its side
+    (2/3 against "more than 2/3" shows "66.66%").
     """
     req = required * 100
     for decimals in range(1, 13):
@@ -47,7 +48,13 @@ def honest_percent(value: Fraction, required: Fraction, *, met: bool, inclusive:
             ok = shown < req if inclusive else shown <= req
         if ok:
             return percent_str(value, decimals)
-    return fraction_str(value * 100)
+    # Half-up rounding lands on the wrong side at every precision only when the value sits on
+    # the threshold itself (exactly 2/3 against "more than 2/3"): round towards the true side,
+    # two decimals so that the shown number stays within display rounding of the value.
+    scaled = value * 100 * 100
+    directed = math.ceil(scaled) if met else math.floor(scaled)
+    whole, frac = divmod(directed, 100)
+    return f"{whole}.{frac:02d}"
 
 
 def area_str(value: Fraction | Decimal) -> str:

@@ -21,6 +21,23 @@ METHODS = ("single", "approval", "yesno", "ranked")
 RULES = ("plurality", "majority", "owners_ordinary", "owners_special")
 OWNERS_RULES = ("owners_ordinary", "owners_special")
 MEANINGS = ("yes", "no", "abstain")
+# Rules under which taking part counts by itself: the art. 278 participation threshold, and a
+# majority share of the participating ballots.
+PARTICIPATION_RULES = ("majority", *OWNERS_RULES)
+
+
+def accepts_blank(method: str, rule: str) -> bool:
+    """Whether a blank ballot (one that supports no option) is accepted.
+
+    Approval (``{"choices": []}``) and ranked (``{"ranking": []}``) always; single choice
+    (``{"choice": None}``, 弃权) where the rule counts participation; yes/no never, since its
+    own 弃权 option says it. A blank ballot takes part (Hp, Ap) and supports nothing.
+    """
+    if method in ("approval", "ranked"):
+        return True
+    return method == "single" and rule in PARTICIPATION_RULES
+
+
 DEVELOPER_KEY = "dev"
 COUNTING_VERSION = 1
 
@@ -146,7 +163,8 @@ class Voter:
 class CastBallot:
     """A stored ballot. ``voter_key`` is ``None`` for secret polls.
 
-    ``choice`` is ``{"choice": id}`` (single, yesno), ``{"choices": [ids]}`` (approval, an
+    ``choice`` is ``{"choice": id}`` (single, yesno; ``{"choice": None}`` is a blank single
+    choice, see ``accepts_blank``), ``{"choices": [ids]}`` (approval, an
     empty list is a blank ballot that takes part) or ``{"ranking": [ids]}`` (ranked, best
     first, may be partial). ``headcount``/``area`` are the voter's weights copied at casting;
     ``channel`` is ``online``, ``paper``, ``proxy``, ``in_person`` or ``""`` (secret).

@@ -23,6 +23,8 @@ from votes.services.polls import (
     poll_extend,
     poll_finalise,
     poll_open,
+    poll_reopen,
+    poll_reopenable,
     poll_update,
     polls_close_due,
 )
@@ -43,6 +45,8 @@ __all__ = [
     "poll_finalise",
     "poll_open",
     "poll_publish_chain_head",
+    "poll_reopen",
+    "poll_reopenable",
     "poll_tally",
     "poll_update",
     "polls_close_due",

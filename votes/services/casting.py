@@ -35,6 +35,7 @@ from django.utils.translation import gettext as _
 
 from deliberation.models import User
 from votes import audit
+from votes.counting import accepts_blank
 from votes.electorate import ElectorateIndex, electorate_index
 from votes.exceptions import REFUSAL_MESSAGES, VoteRefused
 from votes.models import (
@@ -130,12 +131,17 @@ def _refuse(request: CastRequest, code: str, message: str = "") -> CastOutcome:
     return CastOutcome(request=request, code=code, message=message or str(REFUSAL_MESSAGES[code]))
 
 
-def normalise_choice(method: str, payload: Any, option_ids: Sequence[int]) -> dict[str, Any]:
+def normalise_choice(
+    method: str, payload: Any, option_ids: Sequence[int], rule: str = ""
+) -> dict[str, Any]:
     """Check a choice payload against the poll's method and options; return its canonical form.
 
-    ``{"choice": id}`` for single/yesno, ``{"choices": [ids]}`` for approval (sorted, at least
-    one), ``{"ranking": [ids]}`` for ranked (order kept, no repeats). Raises ``VoteRefused``
-    with ``bad_request`` or ``wrong_option``.
+    ``{"choice": id}`` for single/yesno, ``{"choices": [ids]}`` for approval (sorted),
+    ``{"ranking": [ids]}`` for ranked (order kept, no repeats). A blank ballot, which takes
+    part and supports no option, is ``{"choices": []}``, ``{"ranking": []}`` or, on a single
+    choice poll whose ``rule`` counts participation, ``{"choice": None}``
+    (``votes.counting.accepts_blank``; docs/counting.md). Raises ``VoteRefused`` with
+    ``bad_request`` or ``wrong_option``.
     """
     if not isinstance(payload, dict):
         raise VoteRefused("bad_request")
@@ -155,17 +161,34 @@ def normalise_choice(method: str, payload: Any, option_ids: Sequence[int]) -> di
     if method in (Method.SINGLE, Method.YESNO):
         if set(payload) != {"choice"}:
             raise VoteRefused("bad_request")
+        if payload["choice"] is None:
+            if not accepts_blank(method, rule):
+                raise VoteRefused("bad_request", _no_blank_ballot(method))
+            return {"choice": None}
         return {"choice": as_id(payload["choice"])}
     key = "choices" if method == Method.APPROVAL else "ranking"
     if method not in (Method.APPROVAL, Method.RANKED) or set(payload) != {key}:
         raise VoteRefused("bad_request")
     values = payload[key]
-    if not isinstance(values, list) or not values or len(values) > len(valid):
+    if values is None:
+        # Nothing chosen: a blank ballot is only ever the explicit empty list.
+        raise VoteRefused("bad_request", _nothing_chosen())
+    if not isinstance(values, list) or len(values) > len(valid):
         raise VoteRefused("bad_request")
     ids = [as_id(v) for v in values]
     if len(set(ids)) != len(ids):
         raise VoteRefused("bad_request")
     return {key: sorted(ids) if key == "choices" else ids}
+
+
+def _nothing_chosen() -> str:
+    return str(_("请至少选择一项;如果不支持任何选项,请明确选择“空白票”。"))
+
+
+def _no_blank_ballot(method: str) -> str:
+    if method == Method.YESNO:
+        return str(_("请选择赞成、反对或弃权中的一个选项"))
+    return str(_("本表决按得票多少决定,不设空白票,请选择一个选项"))
 
 
 def _poll_gate(poll: Poll | None, now: dt.datetime) -> str | None:
@@ -314,9 +337,11 @@ def _cast_for_poll(
             continue
         voter_key, voter_user_id = resolved
         try:
-            choice = normalise_choice(index.method, request.choice, index.option_ids)
+            choice = normalise_choice(
+                index.method, request.choice, index.option_ids, poll.frozen_spec.get("rule", "")
+            )
         except VoteRefused as refused:
-            outcomes[i] = _refuse(request, refused.code)
+            outcomes[i] = _refuse(request, refused.code, refused.message)
             continue
         headcount, area = index.voters[voter_key]
         candidates.append(

@@ -1,8 +1,10 @@
 """Poll lifecycle: create, change (draft only), open (freeze), extend, close, finalise.
 
 Status table: ``draft → open → closed → final``; ``closed → open`` only by ``poll_extend`` of
-a poll short of participation. Every step takes the poll's row lock and logs a ``PollEvent``
-(the public announcement list on the result page).
+a poll short of participation, or by ``poll_reopen`` of a deliberative poll closed by mistake
+whose result is not yet published (a meeting holds its polls' results until it closes).
+Every step takes the poll's row lock and logs a ``PollEvent`` (the public announcement list on
+the result page).
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from votes.models import (
     Rule,
     Secrecy,
 )
+from votes.notifications import notify_poll_opened
 from votes.selectors import poll_chain_problem
 from votes.services.chain import poll_publish_chain_head, polls_publish_chain_heads
 from votes.tally import poll_tally
@@ -287,6 +290,7 @@ def poll_open(*, poll: Poll, actor: User | None, eligible_user_ids: UserIds = No
         rule=locked.rule,
         closes_at=locked.closes_at.isoformat() if locked.closes_at else None,
     )
+    notify_poll_opened(poll=locked)
     return locked
 
 
@@ -331,13 +335,14 @@ def poll_extend(*, poll: Poll, actor: User | None, closes_at: dt.datetime, reaso
 
 
 @transaction.atomic
-def poll_close(*, poll: Poll, actor: User | None) -> Poll:
+def poll_close(*, poll: Poll, actor: User | None, finalise: bool = True) -> Poll:
     """Close an open poll and store its result (``poll.result``).
 
     Takes the row lock that casting takes, so every ballot acknowledged before is counted and
     none after. Owners' decisions: the result is preliminary and the objection period
-    (``community.objection_days``) starts; deliberative polls are final at once. Raises
-    ``PollStateError`` unless open.
+    (``community.objection_days``) starts; deliberative polls are final at once, unless
+    ``finalise`` is False (a live meeting publishes them when it closes, and until then a
+    mistaken close can be undone with ``poll_reopen``). Raises ``PollStateError`` unless open.
     """
     locked = Poll.objects.select_for_update().select_related("community").get(pk=poll.pk)
     if locked.status != PollStatus.OPEN:
@@ -372,7 +377,57 @@ def poll_close(*, poll: Poll, actor: User | None) -> Poll:
         chain_head=locked.chain_head,
         ballots=locked.ballot_seq,
     )
+    if not finalise:
+        return locked
     return _finalise_locked(locked, actor=actor, note="", resolution=None)
+
+
+def poll_reopenable(poll: Poll) -> bool:
+    """Whether ``poll`` may be reopened after a mistaken close: a deliberative poll that is
+    closed and whose result is not published (owners' preliminary results are published at
+    close, with their objection period, so those never reopen here)."""
+    return (
+        poll.status == PollStatus.CLOSED
+        and poll.kind == Kind.DELIBERATIVE
+        and poll.finalised_at is None
+    )
+
+
+@transaction.atomic
+def poll_reopen(*, poll: Poll, actor: User | None, reason: str) -> Poll:
+    """Undo a mistaken close: ``closed → open`` for a poll ``poll_reopenable`` allows.
+
+    Every ballot cast before the close stays valid and the chain goes on from the same head;
+    the held result is dropped (it is counted again at the next close). A closing time already
+    passed is cleared, so the deadline run does not close it again at once. Logged as
+    ``reopened`` with the reason and the ballots held. Raises ``PollStateError`` otherwise,
+    ``ValidationError`` without a reason.
+    """
+    locked = Poll.objects.select_for_update().get(pk=poll.pk)
+    if not reason.strip():
+        raise ValidationError({"reason": _("请说明重新开放的理由")})
+    if not poll_reopenable(locked):
+        raise PollStateError(_("只有已截止、尚未公布结果的议事会表决可以重新开放"))
+    now = timezone.now()
+    previous = locked.closes_at
+    if locked.closes_at is not None and locked.closes_at <= now:
+        locked.closes_at = None
+    locked.status = PollStatus.OPEN
+    locked.result = None
+    locked.closed_at = None
+    locked.objection_until = None
+    poll_publish_chain_head(poll=locked, reason=PublicationReason.REOPENED, now=now)
+    locked.save()
+    _log(
+        locked,
+        PollEventKind.REOPENED,
+        actor,
+        note=reason.strip(),
+        ballots=locked.ballot_seq,
+        chain_head=locked.chain_head,
+        previous_closes_at=previous.isoformat() if previous else None,
+    )
+    return locked
 
 
 @dataclass(frozen=True)

@@ -160,6 +160,12 @@
       });
       fs.appendChild(box);
     }
+    if (poll.accepts_blank) {
+      // 空白票: an explicit button, never inferred from an empty form.
+      var key = poll.method === "approval" ? "choices" : poll.method === "ranked" ? "ranking" : "choice";
+      fs.appendChild(h("button", { type: "submit", name: "blank", value: key, className: "option blank button-plain", text: T.blank }));
+      fs.appendChild(h("p", { className: "muted", text: T.blank_help }));
+    }
     form.appendChild(fs);
     return form;
   }
@@ -215,8 +221,9 @@
       text: fmt(T.quorum, { p: q.present, e: q.expected, r: q.required }) + T.colon + (q.met ? T.quorum_met : T.quorum_short) }), ul];
   }
 
-  function actionForm(type, fields, label, className) {
+  function actionForm(type, fields, label, className, confirmText) {
     var form = h("form", { method: "post", action: actionUrl, "data-ws-type": type, className: "inline-form" });
+    if (confirmText) form.setAttribute("data-confirm", confirmText);
     form.appendChild(h("input", { type: "hidden", name: "csrfmiddlewaretoken", value: csrf }));
     form.appendChild(h("input", { type: "hidden", name: "type", value: type }));
     form.appendChild(h("input", { type: "hidden", name: "next", value: location.pathname }));
@@ -232,9 +239,13 @@
       var actions = h("div", { className: "row-actions" });
       if (!current && live) actions.appendChild(actionForm("agenda.goto", { item: item.id }, T.goto, "button-plain"));
       if (item.poll && live) {
+        var q = { q: item.poll_question || item.title };
         if (item.poll_status === "draft") actions.appendChild(actionForm("poll.open", { poll: item.poll }, T.open_poll));
-        else if (item.poll_status === "open") actions.appendChild(actionForm("poll.close", { poll: item.poll }, T.close_poll, "danger"));
-        else actions.appendChild(h("span", { className: "badge", text: T.poll_closed }));
+        else if (item.poll_status === "open") actions.appendChild(actionForm("poll.close", { poll: item.poll }, T.close_poll, "danger", fmt(T.confirm_poll_close, q)));
+        else {
+          actions.appendChild(h("span", { className: "badge", text: T.poll_closed }));
+          if (item.poll_reopenable) actions.appendChild(actionForm("poll.reopen", { poll: item.poll }, T.reopen_poll, "button-plain", fmt(T.confirm_poll_reopen, q)));
+        }
       }
       var li = h("li", current ? { className: "agenda-current", "aria-current": "step" } : {},
         [h("strong", { text: item.title }), current ? h("span", { className: "badge", text: " " + T.current }) : null, actions]);
@@ -331,9 +342,39 @@
     return true;
   }
 
+  // Closing a poll or the meeting, and reopening a poll, ask first in a dialog; once
+  // confirmed the form goes on as below with `confirmed=1` (the server asks plain forms
+  // without it on a page of its own).
+  var dialog = document.getElementById("confirm-dialog");
+  function confirmFirst(form, submitter) {
+    if (!dialog || typeof dialog.showModal !== "function") return false;
+    dialog.querySelector(".confirm-text").textContent = form.getAttribute("data-confirm");
+    var ok = dialog.querySelector("[data-confirm-ok]"), cancel = dialog.querySelector("[data-confirm-cancel]");
+    function done(yes) {
+      ok.onclick = cancel.onclick = dialog.oncancel = null;
+      dialog.close();
+      if (!yes) return;
+      form.setAttribute("data-confirmed", "1");
+      var field = form.querySelector("input[name=confirmed]");
+      if (!field) { field = h("input", { type: "hidden", name: "confirmed" }); form.appendChild(field); }
+      field.value = "1";
+      if (form.requestSubmit) form.requestSubmit(submitter || undefined); else form.submit();
+      form.removeAttribute("data-confirmed");
+    }
+    ok.onclick = function () { done(true); };
+    cancel.onclick = function () { done(false); };
+    dialog.oncancel = function () { ok.onclick = cancel.onclick = dialog.oncancel = null; };
+    dialog.showModal();
+    cancel.focus();
+    return true;
+  }
+
   // Forms go over the socket when it is open; otherwise they post as plain forms.
   root.addEventListener("submit", function (e) {
     var form = e.target;
+    if (form.hasAttribute("data-confirm") && !form.hasAttribute("data-confirmed")) {
+      if (confirmFirst(form, e.submitter)) { e.preventDefault(); return; }
+    }
     var ballot = form.getAttribute("data-ws-ballot");
     var type = form.getAttribute("data-ws-type");
     if (!ws || ws.readyState !== 1 || (!ballot && !type)) return;
@@ -341,15 +382,19 @@
     if (ballot) {
       var method = form.getAttribute("data-method");
       frame = { type: "ballot.cast", poll: parseInt(ballot, 10) };
-      if (method === "approval") {
+      if (e.submitter && e.submitter.name === "blank") {
+        // A blank ballot: {"choice": null}, {"choices": []} or {"ranking": []}.
+        frame[e.submitter.value] = e.submitter.value === "choice" ? null : [];
+      } else if (method === "approval") {
         frame.choices = Array.prototype.map.call(form.querySelectorAll("input[name=choices]:checked"), function (i) { return parseInt(i.value, 10); });
+        if (!frame.choices.length) frame.choices = null;  // nothing chosen: refused, not blank
       } else if (method === "ranked") {
         var ranks = [];
         form.querySelectorAll("input[type=number]").forEach(function (i) {
           if (i.value) ranks.push([parseInt(i.value, 10), parseInt(i.name.slice(5), 10)]);
         });
         ranks.sort(function (a, b) { return a[0] - b[0]; });
-        frame.ranking = ranks.map(function (r) { return r[1]; });
+        frame.ranking = ranks.length ? ranks.map(function (r) { return r[1]; }) : null;
       } else {
         if (!e.submitter || !e.submitter.value) return;
         frame.choice = parseInt(e.submitter.value, 10);
@@ -359,6 +404,7 @@
       frame = { type: type };
       var data = new FormData(form);
       ["item", "poll", "member"].forEach(function (k) { if (data.has(k)) frame[k] = parseInt(data.get(k), 10); });
+      if (data.has("reason") && data.get("reason")) frame.reason = data.get("reason");
       if (data.has("present")) frame.present = data.get("present") === "1";
       if (type === "note.add") {
         var area = form.querySelector("textarea");
