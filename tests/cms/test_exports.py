@@ -175,3 +175,22 @@ def test_ledger_queries_do_not_grow_with_rows(client, django_assert_max_num_quer
             )
         with django_assert_max_num_queries(12):
             _book(client.get(url))
+
+
+def test_metrics_page_links_the_workbook_of_the_period_shown(client):
+    import html as html_lib
+    import re
+
+    community = CommunityFactory()
+    ResolutionFactory(proposal__community=community)
+    page = client.get(
+        reverse("resolution-metrics", args=[community.slug]),
+        {"preset": "custom", "start": "2026-01-01", "end": "2026-06-30"},
+    )
+    assert page.status_code == 200
+    found = re.search(r'href="([^"]*metrics\.xlsx[^"]*)"', page.content.decode())
+    assert found, "the metrics page has no Excel link"
+    link = html_lib.unescape(found.group(1))
+    assert "start=2026-01-01" in link and "end=2026-06-30" in link
+    rows = _rows(_book(client.get(link))["指标"])
+    assert any(row and row[0] == "范围" for row in rows)
