@@ -13,7 +13,6 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -196,22 +195,29 @@ ACTIONS = {
             category=d["category"],
             responsible_party=d["responsible_party"],
             note=d["note"],
+            publish=d.get("publish", False),
         ),
         gettext_lazy("已受理。"),
     ),
     "answer": (
         AnswerForm,
-        lambda p, u, d: proposal_answer(proposal=p, actor=u, answer=d["answer"], note=d["note"]),
+        lambda p, u, d: proposal_answer(
+            proposal=p, actor=u, answer=d["answer"], note=d["note"], publish=d.get("publish", False)
+        ),
         gettext_lazy("已答复。"),
     ),
     "reject": (
         RejectForm,
-        lambda p, u, d: proposal_reject(proposal=p, actor=u, reason=d["reason"], note=d["note"]),
+        lambda p, u, d: proposal_reject(
+            proposal=p, actor=u, reason=d["reason"], note=d["note"], publish=d.get("publish", False)
+        ),
         gettext_lazy("已不予受理。"),
     ),
     "merge": (
         MergeForm,
-        lambda p, u, d: proposal_merge(proposal=p, actor=u, into=d["into"], note=d["note"]),
+        lambda p, u, d: proposal_merge(
+            proposal=p, actor=u, into=d["into"], note=d["note"], publish=d.get("publish", False)
+        ),
         gettext_lazy("已合并。"),
     ),
     "publish": (
@@ -237,14 +243,9 @@ def _form(name: str, proposal: Proposal, data: QueryDict | None = None) -> forms
 
 
 def _run(action: str, proposal: Proposal, user: Any, data: dict[str, Any]) -> None:
-    """Triage and moderation as one step: the transition, then (if asked) the publication, in
-    one transaction so a failed publication never leaves a decided but hidden matter."""
-    with transaction.atomic():
-        ACTIONS[action][1](proposal, user, data)
-        if data.get("publish"):
-            proposal.refresh_from_db()
-            if not proposal.live:
-                proposal_publish(proposal=proposal, actor=user, note=data.get("note", ""))
+    """Triage and moderation as one step: the services publish in the transition's own
+    transaction when the form's "同时审核通过并公开" is ticked."""
+    ACTIONS[action][1](proposal, user, data)
 
 
 def triage_proposal(request: HttpRequest, pk: int) -> HttpResponse:

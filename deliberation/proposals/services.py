@@ -374,14 +374,20 @@ def _require_triage(actor: User, proposal: Proposal) -> None:
 
 
 def proposal_accept(
-    *, proposal: Proposal, actor: User, category: str, responsible_party: str, note: str = ""
+    *,
+    proposal: Proposal,
+    actor: User,
+    category: str,
+    responsible_party: str,
+    note: str = "",
+    publish: bool = False,
 ) -> Proposal:
-    """受理: set the category and the party responsible for it."""
-    _require_triage(actor, proposal)
-    return proposal_transition(
+    """受理: set the category and the party responsible for it; ``publish`` makes it public."""
+    return _settle(
         proposal=proposal,
-        to_status=ProposalStatus.ACCEPTED,
         actor=actor,
+        publish=publish,
+        to_status=ProposalStatus.ACCEPTED,
         note=note,
         category=category,
         responsible_party=responsible_party,
@@ -391,8 +397,9 @@ def proposal_accept(
 def _settle(
     *, proposal: Proposal, actor: User, publish: bool, to_status: str, note: str, **fields: Any
 ) -> Proposal:
-    """Answer, reject or merge; with ``publish``, also approve the matter for the public in the
-    same transaction, as 12345 centres publish their replies (the author sees it either way)."""
+    """Accept, answer, reject or merge; with ``publish``, also approve the matter for the public
+    in the same transaction, as 12345 centres publish their replies (the author sees it either
+    way)."""
     _require_triage(actor, proposal)
     with transaction.atomic():
         proposal_transition(

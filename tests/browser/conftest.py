@@ -8,6 +8,7 @@ every open page in ``test-artifacts/``.
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from urllib.parse import urlparse
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
@@ -87,3 +88,21 @@ def new_context(
 @pytest.fixture
 def page(new_context: Callable[..., BrowserContext]) -> Page:
     return new_context().new_page()
+
+
+def server_database_url(tmp: Path, suffix: str) -> str:
+    """A database for a daphne server the test starts itself: a SQLite file in ``tmp``, or, when
+    the suite runs on PostgreSQL, a fresh ``<name>_<suffix>`` beside the suite's own (.ci/run
+    drops every database named after its run)."""
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith("postgres"):
+        return f"sqlite:///{tmp / (suffix + '.sqlite3')}"
+    import psycopg
+
+    parts = urlparse(url)
+    name = f"{parts.path.lstrip('/')}_{suffix}"
+    admin = parts._replace(path="/postgres").geturl()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return parts._replace(path=f"/{name}").geturl()

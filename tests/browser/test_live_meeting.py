@@ -20,10 +20,11 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlparse
 
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
+
+from tests.browser.conftest import server_database_url
 
 ROOT = Path(__file__).resolve().parents[2]
 PORT = int(os.environ.get("SIFANG_BROWSER_LIVE_PORT", "8341"))
@@ -87,28 +88,13 @@ class LiveServer:
         self.process = None
 
 
-def _database_url(tmp: Path) -> str:
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith("postgres"):
-        return f"sqlite:///{tmp / 'browser.sqlite3'}"
-    import psycopg
-
-    parts = urlparse(url)
-    name = parts.path.lstrip("/") + "_browser"
-    admin = parts._replace(path="/postgres").geturl()
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return parts._replace(path=f"/{name}").geturl()
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     tmp = tmp_path_factory.mktemp("live")
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "DATABASE_URL": _database_url(tmp),
+        "DATABASE_URL": server_database_url(tmp, "browser"),
         "SITE_URL": f"http://127.0.0.1:{PORT}",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "MEDIA_ROOT": str(tmp / "media"),

@@ -30,12 +30,13 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlparse
 from zoneinfo import ZoneInfo
 
 import pytest
 from PIL import Image
 from playwright.sync_api import BrowserContext, Page, expect
+
+from tests.browser.conftest import server_database_url
 
 ROOT = Path(__file__).resolve().parents[2]
 PORT = int(os.environ.get("SIFANG_WHOLE_LOOP_PORT", "8346"))
@@ -113,28 +114,13 @@ class Server:
         self.shots.append(path)
 
 
-def _database_url(tmp: Path) -> str:
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith("postgres"):
-        return f"sqlite:///{tmp / 'loop.sqlite3'}"
-    import psycopg
-
-    parts = urlparse(url)
-    name = parts.path.lstrip("/") + "_loop"
-    admin = parts._replace(path="/postgres").geturl()
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return parts._replace(path=f"/{name}").geturl()
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     tmp = tmp_path_factory.mktemp("loop")
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "DATABASE_URL": _database_url(tmp),
+        "DATABASE_URL": server_database_url(tmp, "loop"),
         "SITE_URL": f"http://127.0.0.1:{PORT}",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "MEDIA_ROOT": str(tmp / "media"),
