@@ -10,8 +10,12 @@ Three standings, from the widest:
 - *staff*: the committee, property or a department, and admin access (:func:`is_community_staff`);
 - *committee*: the 居委会 party, optionally holding a named Django permission as well.
 
-This module reads only the registry models (``models.communities``, ``models.users``), so model
-modules may call it without an import cycle.
+Above and below the community (DESIGN.md "Roles"): street staff (``StreetStaff``) stand over
+every community of their street; grid workers and building heads (``GridRole``) over their grid
+and buildings. The functions for those levels are at the end.
+
+This module reads only the registry models (``models.communities``, ``models.levels``,
+``models.users``), so model modules may call it without an import cycle.
 """
 
 from typing import TypeVar
@@ -19,7 +23,8 @@ from typing import TypeVar
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Model, QuerySet
 
-from deliberation.models.communities import STAFF_PARTIES, Community, Member, Party
+from deliberation.models.communities import STAFF_PARTIES, Building, Community, Member, Party
+from deliberation.models.levels import Grid, GridRoleKind, Street
 from deliberation.models.users import User
 
 AnyUser = User | AnonymousUser
@@ -158,3 +163,58 @@ def scope_queryset(
         return queryset
     communities = staff_communities(user) if staff_only else member_communities(user)
     return queryset.filter(**{f"{community_field}__in": communities})
+
+
+# --- streets, grids and buildings ---------------------------------------------------------------
+
+# Posts that walk a grid and enter what they collect (box rounds, visit logs).
+GRID_WORKER_KINDS = (GridRoleKind.LEADER, GridRoleKind.WORKER)
+# Posts that look after named buildings (door-to-door work, letters).
+BUILDING_HEAD_KINDS = (GridRoleKind.BUILDING_HEAD, GridRoleKind.UNIT_HEAD, GridRoleKind.VOLUNTEER)
+
+
+def staff_streets(user: AnyUser) -> QuerySet[Street]:
+    """Streets whose command centre the user works for; every street for superusers."""
+    if not user.is_authenticated:
+        return Street.objects.none()
+    if user.is_superuser:
+        return Street.objects.all()
+    return Street.objects.filter(staff__user=user)
+
+
+def street_communities(user: AnyUser) -> QuerySet[Community]:
+    """Communities of the streets the user works for (street staff's reach)."""
+    if not user.is_authenticated:
+        return Community.objects.none()
+    if user.is_superuser:
+        return Community.objects.all()
+    return Community.objects.filter(street__staff__user=user)
+
+
+def is_street_staff(user: AnyUser, community: Community) -> bool:
+    """Street command-centre staff over ``community`` (or a superuser)."""
+    if not user.is_authenticated:
+        return False
+    if user.is_superuser:
+        return True
+    if community.street_id is None:
+        return False
+    return Street.objects.filter(pk=community.street_id, staff__user=user).exists()
+
+
+def worker_grids(user: AnyUser) -> QuerySet[Grid]:
+    """Grids where the user is grid leader or grid worker."""
+    if not user.is_authenticated:
+        return Grid.objects.none()
+    if user.is_superuser:
+        return Grid.objects.all()
+    return Grid.objects.filter(roles__user=user, roles__kind__in=GRID_WORKER_KINDS).distinct()
+
+
+def headed_buildings(user: AnyUser) -> QuerySet[Building]:
+    """Buildings the user looks after as building head, unit head or volunteer."""
+    if not user.is_authenticated:
+        return Building.objects.none()
+    if user.is_superuser:
+        return Building.objects.all()
+    return Building.objects.filter(heads__user=user, heads__kind__in=BUILDING_HEAD_KINDS).distinct()

@@ -10,6 +10,7 @@ from deliberation.models.communities import (
     Party,
     Unit,
 )
+from deliberation.models.levels import District, Grid, GridRole, GridRoleKind, Street, StreetStaff
 from deliberation.models.notifications import Notification, NotificationKind, NotificationStatus
 from deliberation.models.proposals import (
     Category,
@@ -47,8 +48,12 @@ __all__ = [
     "Category",
     "Channel",
     "Community",
+    "District",
     "FollowUp",
     "FollowUpKind",
+    "Grid",
+    "GridRole",
+    "GridRoleKind",
     "Member",
     "Notification",
     "NotificationChannel",
@@ -77,6 +82,8 @@ __all__ = [
     "Second",
     "SharingRule",
     "SignInCode",
+    "Street",
+    "StreetStaff",
     "Unit",
     "User",
 ]

@@ -33,6 +33,15 @@ class Community(models.Model):
     name = models.CharField(_("名称"), max_length=100)
     slug = models.SlugField(_("网址标识"), max_length=60, unique=True)
     district = models.CharField(_("所属街道"), max_length=100, blank=True)
+    # The street office over this community (scope: its staff act on every community of it).
+    street = models.ForeignKey(
+        "deliberation.Street",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="communities",
+        verbose_name=_("街道"),
+    )
     description = models.TextField(_("简介"), blank=True)
     # Time limits (DESIGN.md: deadlines are community settings; overdue is computed).
     response_days = models.PositiveSmallIntegerField(_("受理答复时限(天)"), default=3)
@@ -71,6 +80,16 @@ class Building(models.Model):
     name = models.CharField(_("楼栋"), max_length=40)
     floors = models.PositiveSmallIntegerField(_("层数"), default=6)
     has_lift = models.BooleanField(_("有电梯"), default=False)
+    grid = models.ForeignKey(
+        "deliberation.Grid",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="buildings",
+        verbose_name=_("网格"),
+    )
+    # A short code painted on the building and written on box slips (e.g. "3" or "B2").
+    code = models.CharField(_("楼栋编号"), max_length=20, blank=True)
 
     class Meta:
         verbose_name = _("楼栋")

@@ -67,6 +67,24 @@ class Proposal(WorkflowMixin, DraftStateMixin, LockableMixin, RevisionMixin, mod
         _("类别"), max_length=20, choices=Category.choices, default=Category.OTHER
     )
     location = models.CharField(_("地点"), max_length=120, blank=True)
+    # Where the matter is: its building when known, and the grid (from the building, or set by
+    # staff when only the location text says where).
+    building = models.ForeignKey(
+        "deliberation.Building",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="proposals",
+        verbose_name=_("楼栋"),
+    )
+    grid = models.ForeignKey(
+        "deliberation.Grid",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="proposals",
+        verbose_name=_("网格"),
+    )
     channel = models.CharField(
         _("渠道"), max_length=12, choices=Channel.choices, default=Channel.ONLINE
     )
