@@ -209,6 +209,7 @@ def area_check_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "findings": findings,
             "done": sum(1 for f in findings if f.result != FindingResult.PENDING),
             "found": sum(1 for f in findings if f.result == FindingResult.FOUND),
+            "pending": FindingResult.PENDING,
             "results": [
                 (FindingResult.CLEAR, FindingResult.CLEAR.label),
                 (FindingResult.FOUND, FindingResult.FOUND.label),
