@@ -12,6 +12,15 @@ from deliberation.models.communities import (
 )
 from deliberation.models.levels import District, Grid, GridRole, GridRoleKind, Street, StreetStaff
 from deliberation.models.notifications import Notification, NotificationKind, NotificationStatus
+from deliberation.models.problems import (
+    AreaCheck,
+    AreaCheckFinding,
+    CommonProblem,
+    CommonProblemMatter,
+    FindingResult,
+    ProblemScan,
+    ProblemStatus,
+)
 from deliberation.models.proposals import (
     Category,
     Channel,
@@ -43,12 +52,17 @@ from deliberation.models.users import User
 
 __all__ = [
     "STAFF_PARTIES",
+    "AreaCheck",
+    "AreaCheckFinding",
     "AreaSource",
     "Building",
     "Category",
     "Channel",
+    "CommonProblem",
+    "CommonProblemMatter",
     "Community",
     "District",
+    "FindingResult",
     "FollowUp",
     "FollowUpKind",
     "Grid",
@@ -62,6 +76,8 @@ __all__ = [
     "Ownership",
     "Party",
     "PhotoStage",
+    "ProblemScan",
+    "ProblemStatus",
     "ProgressPhoto",
     "ProgressUpdate",
     "Proposal",

@@ -171,6 +171,15 @@ _PROPOSAL_KINDS: dict[str, str] = {
 }
 
 
+# Outcomes of a matter that also answer the matters merged into it.
+_FOLLOWED_BY_MERGED = (
+    ProposalStatus.ANSWERED,
+    ProposalStatus.SCHEDULED,
+    ProposalStatus.DECIDED,
+    ProposalStatus.NOT_ADOPTED,
+)
+
+
 def proposal_path(proposal: Proposal) -> str:
     return reverse("proposal-detail", args=[proposal.community.slug, proposal.pk])
 
@@ -225,13 +234,20 @@ def notify_proposal_transition(*, proposal: Proposal, transition: ProposalTransi
         transition.from_status != ProposalStatus.SUBMITTED
     ):
         return 0
-    author_user_id = proposal.author.user_id
-    if transition.actor_id == author_user_id:
+    recipients = [proposal.author.user_id]
+    if transition.to_status in _FOLLOWED_BY_MERGED:
+        # Matters merged into this one (a common problem's members) are answered by it: their
+        # authors hear of each outcome too.
+        recipients += list(
+            Proposal.objects.filter(merged_into=proposal).values_list("author__user_id", flat=True)
+        )
+    user_ids = sorted({uid for uid in recipients if uid != transition.actor_id})
+    if not user_ids:
         return 0
     title, body = _proposal_message(proposal, transition)
     return notify_users(
         community=proposal.community,
-        user_ids=[author_user_id],
+        user_ids=user_ids,
         kind=kind,
         key=f"proposal:{proposal.pk}:transition:{transition.pk}",
         title=title,
@@ -277,15 +293,20 @@ def notify_resolution_assigned(*, resolution: Resolution) -> int:
 
 
 def notify_resolution_completed(*, resolution: Resolution) -> int:
-    """Tell the author of the matter that its resolution is completed, once per round."""
+    """Tell the author of the matter (and of the matters merged into it) that its resolution is
+    completed, once per round."""
     proposal = resolution.proposal
     title = _("您提出的议题「%(title)s」已办结") % {"title": proposal.title}
     body = _("办结报告:%(report)s 欢迎对办理结果进行满意度评价。") % {
         "report": resolution.completion_report
     }
+    # The authors of matters merged into it (a common problem's members) are answered too.
+    merged_authors = Proposal.objects.filter(merged_into=proposal).values_list(
+        "author__user_id", flat=True
+    )
     return notify_users(
         community=resolution.community,
-        user_ids=[proposal.author.user_id],
+        user_ids=sorted({proposal.author.user_id, *merged_authors}),
         kind=NotificationKind.RESOLUTION_COMPLETED,
         key=f"resolution:{resolution.pk}:completed:round:{resolution.round}",
         title=title,

@@ -36,7 +36,19 @@ from wagtail.models import (
 
 from cms.access import Who
 from cms.services import site_ensure_home
-from deliberation.models import Community, Member, Party, Proposal, Resolution, User
+from deliberation.models import (
+    AreaCheck,
+    AreaCheckFinding,
+    Category,
+    CommonProblem,
+    CommonProblemMatter,
+    Community,
+    Member,
+    Party,
+    Proposal,
+    Resolution,
+    User,
+)
 from deliberation.proposals.services import proposal_publish, proposal_submit
 from deliberation.registry.rules import Role
 from deliberation.registry.services import roles_ensure, staff_member_set
@@ -128,6 +140,8 @@ class Side:
     member: Member
     ownership: Any
     people: dict[str, User]  # the residents and department staff of A (empty for B)
+    problem: Any = None  # a suggested common problem of the two matters
+    area_check: Any = None
 
 
 @dataclass
@@ -291,6 +305,15 @@ def _side(letter: str) -> Side:
     )
     owner_unit = UnitFactory(building=building, area_m2=Decimal("90.00"))
     ownership = OwnershipFactory(unit=owner_unit)
+    problem = CommonProblem.objects.create(
+        community=community, title=f"{letter}-problem", category=Category.OTHER
+    )
+    for matter in (pub, unpub):
+        CommonProblemMatter.objects.create(problem=problem, proposal=matter)
+    area_check = AreaCheck.objects.create(
+        community=community, title=f"{letter}-check", category=Category.OTHER, opened_by=committee
+    )
+    AreaCheckFinding.objects.create(area_check=area_check, building=building)
     return Side(
         community=community,
         committee=committee,
@@ -311,6 +334,8 @@ def _side(letter: str) -> Side:
         member=author,
         ownership=ownership,
         people=people,
+        problem=problem,
+        area_check=area_check,
     )
 
 
@@ -364,7 +389,16 @@ def targets(world: World, kind: str) -> list[Target]:
             pairs = [("pub", side.meeting_pub, True), ("priv", side.meeting_priv, False)]
         elif kind == "community":
             pairs = [("", side.community, True)]
-        elif kind in ("resolution", "notice", "building", "unit", "member", "ownership"):
+        elif kind in (
+            "resolution",
+            "notice",
+            "building",
+            "unit",
+            "member",
+            "ownership",
+            "problem",
+            "area_check",
+        ):
             pairs = [("", getattr(side, kind), True)]
         elif kind == "meeting_minutes":  # minutes exist for the (private) meetings only
             pairs = [("priv", side.meeting_priv, False)]

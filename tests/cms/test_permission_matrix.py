@@ -321,6 +321,8 @@ OBJECT_KINDS = {
     "unit",
     "member",
     "ownership",
+    "problem",
+    "area_check",
 }
 
 

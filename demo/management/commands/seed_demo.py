@@ -6,6 +6,7 @@ from cms.services import site_ensure_home
 from demo import documents as documents_demo
 from demo import meetings as meetings_demo
 from demo import polls as votes_demo
+from demo import problems as problems_demo
 from demo import registry as deliberation_demo
 from demo import resolutions as demo_resolutions
 
@@ -21,4 +22,5 @@ class Command(BaseCommand):
         votes_demo.seed_polls(community, proposals)
         demo_resolutions.seed_resolutions(community)
         documents_demo.seed_documents(community)
+        problems_demo.seed_problems(community)
         self.stdout.write(self.style.SUCCESS(f"Demo community ready: {community.name}"))

@@ -1,0 +1,267 @@
+"""The street's numbers, computed in the database (issue 14 point 5).
+
+The same measures as ``resolutions.metrics`` (see docs/metrics.md for the 12345 definitions),
+but counted by SQL aggregation grouped by community, so a street of 200 communities and 100,000
+matters costs a fixed number of queries: one per measure group, plus one per distinct response
+time limit (communities set their own limit; there are a handful of values, not one per
+community), never one per community or per matter.
+
+- received: matters submitted in the period;
+- responded in time / due (响应率): of those whose limit ran out by ``as_of`` or that were
+  answered, the ones first answered within the community's limit;
+- overdue: matters still unanswered past their limit at ``as_of`` (whenever submitted);
+- settled / decided (解决率): resolutions decided in the period and completed;
+- satisfied / rated (满意率): ratings given in the period that are 满意 or 基本满意.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.db.models import (
+    Count,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    Q,
+    QuerySet,
+)
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
+
+from deliberation.models import (
+    Building,
+    Category,
+    Community,
+    Proposal,
+    ProposalStatus,
+    Rating,
+    RatingScore,
+    Resolution,
+    ResolutionStatus,
+)
+from deliberation.resolutions.metrics import Period, Rate
+
+# Matters that left the queue without a resolution of their own still count as received.
+SETTLED_PROPOSAL_STATUSES = (
+    ProposalStatus.ANSWERED,
+    ProposalStatus.REJECTED,
+    ProposalStatus.MERGED,
+    ProposalStatus.DECIDED,
+    ProposalStatus.NOT_ADOPTED,
+)
+
+
+# How long a matter waited for its first answer (a duration; NULL while unanswered).
+_DELAY = ExpressionWrapper(F("responded_at") - F("submitted_at"), output_field=DurationField())
+
+
+@dataclass
+class CommunityMeasures:
+    community_id: int
+    name: str = ""
+    received: int = 0
+    responded_in_time: int = 0
+    response_due: int = 0
+    overdue: int = 0
+    settled_matters: int = 0
+    decided: int = 0
+    completed: int = 0
+    rated: int = 0
+    satisfied: int = 0
+    extra: dict[str, int] = field(default_factory=dict)  # measures other packages add
+
+    @property
+    def response(self) -> Rate:
+        return Rate(self.responded_in_time, self.response_due)
+
+    @property
+    def resolution(self) -> Rate:
+        return Rate(self.completed, self.decided)
+
+    @property
+    def satisfaction(self) -> Rate:
+        return Rate(self.satisfied, self.rated)
+
+
+def _bounds(period: Period) -> tuple[dt.datetime, dt.datetime]:
+    tz = timezone.get_current_timezone()
+    start = dt.datetime.combine(period.start, dt.time.min, tzinfo=tz)
+    end = dt.datetime.combine(period.end + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
+    return start, end
+
+
+def community_measures(
+    communities: QuerySet[Community], period: Period, *, as_of: dt.datetime | None = None
+) -> list[CommunityMeasures]:
+    """One row per community of ``communities`` (ordered by name), all counted in SQL."""
+    as_of = as_of or timezone.now()
+    start, end = _bounds(period)
+    rows: dict[int, CommunityMeasures] = {}
+    limits: dict[int, list[int]] = defaultdict(list)
+    for pk, name, days in communities.order_by("name").values_list("pk", "name", "response_days"):
+        rows[pk] = CommunityMeasures(community_id=pk, name=name)
+        limits[days].append(pk)
+    ids = list(rows)
+    if not ids:
+        return []
+
+    in_period = Proposal.objects.filter(
+        community_id__in=ids, submitted_at__gte=start, submitted_at__lt=end
+    )
+    for intake in in_period.values("community_id").annotate(
+        received=Count("pk"),
+        settled=Count("pk", filter=Q(status__in=SETTLED_PROPOSAL_STATUSES)),
+    ):
+        measures = rows[intake["community_id"]]
+        measures.received = intake["received"]
+        measures.settled_matters = intake["settled"]
+
+    # One query per distinct response limit: the limit is a per-community number of days.
+    for days, community_ids in limits.items():
+        limit = dt.timedelta(days=days)
+        cutoff = as_of - limit  # submitted before this: the limit has run out by as_of
+        for clock in (
+            Proposal.objects.filter(community_id__in=community_ids)
+            .annotate(delay=_DELAY)
+            .values("community_id")
+            .annotate(
+                due=Count(
+                    "pk",
+                    filter=Q(submitted_at__gte=start, submitted_at__lt=end)
+                    & (Q(responded_at__isnull=False) | Q(submitted_at__lt=cutoff)),
+                ),
+                in_time=Count(
+                    "pk",
+                    filter=Q(submitted_at__gte=start, submitted_at__lt=end)
+                    & Q(responded_at__isnull=False, delay__lte=limit),
+                ),
+                overdue=Count(
+                    "pk",
+                    filter=Q(responded_at__isnull=True, submitted_at__lt=cutoff),
+                ),
+            )
+        ):
+            measures = rows[clock["community_id"]]
+            measures.response_due = clock["due"]
+            measures.responded_in_time = clock["in_time"]
+            measures.overdue = clock["overdue"]
+
+    for decided in (
+        Resolution.objects.filter(community_id__in=ids, decided_at__gte=start, decided_at__lt=end)
+        .exclude(status=ResolutionStatus.DRAFT)
+        .values("community_id")
+        .annotate(
+            decided=Count("pk"), completed=Count("pk", filter=Q(status=ResolutionStatus.COMPLETED))
+        )
+    ):
+        measures = rows[decided["community_id"]]
+        measures.decided = decided["decided"]
+        measures.completed = decided["completed"]
+
+    for rating in (
+        Rating.objects.filter(
+            resolution__community_id__in=ids, created_at__gte=start, created_at__lt=end
+        )
+        .values("resolution__community_id")
+        .annotate(
+            rated=Count("pk"),
+            satisfied=Count("pk", filter=Q(score__in=(RatingScore.SATISFIED, RatingScore.BASIC))),
+        )
+    ):
+        measures = rows[rating["resolution__community_id"]]
+        measures.rated = rating["rated"]
+        measures.satisfied = rating["satisfied"]
+    return list(rows.values())
+
+
+def totals(rows: Iterable[CommunityMeasures]) -> CommunityMeasures:
+    """The street's line: the sum of its communities' counts (rates from the sums)."""
+    total = CommunityMeasures(community_id=0)
+    for row in rows:
+        for name in (
+            "received",
+            "responded_in_time",
+            "response_due",
+            "overdue",
+            "settled_matters",
+            "decided",
+            "completed",
+            "rated",
+            "satisfied",
+        ):
+            setattr(total, name, getattr(total, name) + getattr(row, name))
+        for key, value in row.extra.items():
+            total.extra[key] = total.extra.get(key, 0) + value
+    return total
+
+
+@dataclass(frozen=True)
+class Hotspot:
+    community: str
+    grid: str
+    category: str
+    month: dt.date
+    count: int
+
+
+def hotspots(communities: QuerySet[Community], period: Period, *, limit: int = 20) -> list[Hotspot]:
+    """Where matters cluster: counts by community, grid, category and month, largest first."""
+    start, end = _bounds(period)
+    labels = dict(Category.choices)
+    rows = (
+        Proposal.objects.filter(
+            community__in=communities, submitted_at__gte=start, submitted_at__lt=end
+        )
+        .annotate(month=TruncMonth("submitted_at"))
+        .values("community__name", "grid__name", "category", "month")
+        .annotate(count=Count("pk"))
+        .order_by("-count", "community__name", "grid__name", "category", "month")[:limit]
+    )
+    return [
+        Hotspot(
+            community=row["community__name"],
+            grid=row["grid__name"] or "",
+            category=str(labels.get(row["category"], row["category"])),
+            month=row["month"].date() if isinstance(row["month"], dt.datetime) else row["month"],
+            count=row["count"],
+        )
+        for row in rows
+    ]
+
+
+@dataclass(frozen=True)
+class BuildingCount:
+    building_id: int
+    name: str
+    grid: str
+    count: int
+
+
+def building_counts(community: Community, period: Period) -> list[BuildingCount]:
+    """Every building of ``community`` with the number of matters placed at it in the period
+    (zero included, for the map), in one query."""
+    start, end = _bounds(period)
+    rows = (
+        Building.objects.filter(community=community)
+        .values("pk", "name", "grid__name")
+        .annotate(
+            count=Count(
+                "proposals",
+                filter=Q(proposals__submitted_at__gte=start, proposals__submitted_at__lt=end),
+            )
+        )
+        .order_by("grid__name", "name")
+    )
+    return [
+        BuildingCount(
+            building_id=row["pk"],
+            name=row["name"],
+            grid=row["grid__name"] or "",
+            count=row["count"],
+        )
+        for row in rows
+    ]
