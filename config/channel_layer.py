@@ -13,26 +13,28 @@ group memberships of the sockets that did stay open are gone, so they would hear
 - The layer remembers, in the process, which groups each of its channels joined. A watchdog
   (one Redis command a second per process) notices an outage, or a Redis that lost this
   process's marker key (a restart without persistence, a ``FLUSHDB``), and once Redis answers
-  again re-adds every membership (``ZADD``, one per group) and puts a ``layer.resumed`` message
-  into the queue of every channel of the process.
+  again re-adds every membership (``ZADD``, one per group) and sends a ``layer.resumed`` message
+  to every channel of the process.
 - What was broadcast during the outage is lost, so a consumer answers ``layer.resumed`` with a
   fresh ``state`` from the database (``meetings.consumers.MeetingConsumer.layer_resumed``): the
   page replaces its sections as on any ``state``, without a banner or an error.
 
 Relies on channels_redis 4.x internals (``connection``, ``consistent_hash``, ``_group_key``,
-``receive_buffer``, ``client_prefix``), pinned in requirements; ``tests/meetings/
-test_channel_layer.py`` and ``tests/integration/test_redis_restart.py`` exercise them.
+``client_prefix``), pinned in requirements; ``tests/foundation/test_channel_layer.py`` and
+``tests/integration/test_resilience.py`` exercise them.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections import defaultdict
 from typing import Any
 
-from channels_redis.core import RedisChannelLayer
+from channels.exceptions import ChannelFull
+from channels_redis.core import RedisChannelLayer  # type: ignore[import-untyped]
 from redis import exceptions as redis_exceptions
 
 logger = logging.getLogger(__name__)
@@ -50,7 +52,7 @@ REDIS_DOWN: tuple[type[BaseException], ...] = (
 )
 
 
-class ResilientRedisChannelLayer(RedisChannelLayer):  # type: ignore[misc]
+class ResilientRedisChannelLayer(RedisChannelLayer):
     """``channels_redis.core.RedisChannelLayer`` that survives a Redis restart (see module).
 
     Extra ``CONFIG``: ``watch_interval`` (seconds between the watchdog's checks, default 1).
@@ -99,18 +101,18 @@ class ResilientRedisChannelLayer(RedisChannelLayer):  # type: ignore[misc]
 
     async def receive(self, channel: str) -> dict[str, Any]:
         if "!" not in channel:
-            return await super().receive(channel)  # type: ignore[no-any-return]
+            return await super().receive(channel)
         self._ensure_watchdog()
         while True:
             generation = self.restores
             try:
-                return await super().receive(channel)  # type: ignore[no-any-return]
+                return await super().receive(channel)
             except REDIS_DOWN as exc:
                 if not self.down:
                     logger.warning("channel layer: Redis unreachable (%s); waiting for it", exc)
                 self.down = True
                 await self._wait_restored(generation)
-                # The restore put a layer.resumed message in this channel's queue.
+                # The restore sent a layer.resumed message to this channel.
 
     async def _wait_restored(self, generation: int) -> None:
         loop = asyncio.get_running_loop()
@@ -183,8 +185,13 @@ class ResilientRedisChannelLayer(RedisChannelLayer):  # type: ignore[misc]
             await connection.expire(key, self.group_expiry)
         self.down = False
         self.restores += 1
-        for channel in list(self.memberships):
-            self.receive_buffer[channel].put_nowait({"type": RESUMED})
+        # Through Redis, not straight into the local queues: the coroutine holding the receive
+        # lock is blocked in BZPOPMIN and sees its own queue only when Redis answers.
+        channels = list(self.memberships)
+        for start in range(0, len(channels), 200):
+            await asyncio.gather(
+                *(self._tell(channel) for channel in channels[start : start + 200])
+            )
         event = self._restored.get(asyncio.get_running_loop())
         if event is not None:
             event.set()
@@ -193,6 +200,11 @@ class ResilientRedisChannelLayer(RedisChannelLayer):  # type: ignore[misc]
             len(by_group),
             len(self.memberships),
         )
+
+    async def _tell(self, channel: str) -> None:
+        # A full channel has frames waiting, so it is not idle: the next restore tells it.
+        with contextlib.suppress(ChannelFull):
+            await self.send(channel, {"type": RESUMED})
 
     async def close_pools(self) -> None:
         for task in self._watchdogs.values():

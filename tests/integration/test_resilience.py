@@ -37,7 +37,9 @@ async def test_a_redis_restart_keeps_every_socket_and_the_meeting_goes_on(
     first = workers(db, redis_url=own_redis.url)
     second = workers(db, redis_url=own_redis.url)
     facilitator = await ws_connect(first, meeting, seed["facilitator_session"])
-    voters = [await ws_connect((first, second)[i % 2], meeting, key) for i, key in enumerate(sessions)]
+    voters = [
+        await ws_connect((first, second)[i % 2], meeting, key) for i, key in enumerate(sessions)
+    ]
     projector = await ws_connect(second, meeting, query="role=observer")
     clients = [facilitator, *voters, projector]
     try:
@@ -129,7 +131,12 @@ async def test_a_receipt_lost_in_the_crash_window_comes_back_for_the_same_ref(
     assert state["you"]["voted"] is True
     await voter.send(frame)
     accepted = await voter.until(lambda f: f.get("ref") == "crash-1", timeout=60)
-    assert accepted == {"type": "ballot.accepted", "ref": "crash-1", "poll": poll, "receipt": receipt}
+    assert accepted == {
+        "type": "ballot.accepted",
+        "ref": "crash-1",
+        "poll": poll,
+        "receipt": receipt,
+    }
     # Another ref (a new attempt, not a repeat) is told the truth: already voted.
     await voter.send({**frame, "ref": "other"})
     refused = await voter.until(lambda f: f.get("ref") == "other", timeout=60)
