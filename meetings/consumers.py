@@ -56,9 +56,10 @@ def _connection_role(meeting_id: int, user: Any, wanted: str | None) -> str | No
 def _fault_before_ack(ref: Any, outcome: services.MeetingCastOutcome) -> None:
     """Fault injection (tests/integration only, ``SIFANG_FAULT_KILL_BEFORE_ACK_REF``): die
     between the commit of the ballot cast with that ref and its ``ballot.accepted``, the
-    crash window in which a receipt is lost unless the client re-sends its ref."""
+    crash window in which a receipt is lost unless the client re-sends its ref. ``*`` matches
+    any ref (a page makes its own)."""
     wanted = settings.SIFANG_FAULT_KILL_BEFORE_ACK_REF
-    if wanted and outcome.receipt and not outcome.replayed and str(ref) == wanted:
+    if wanted and outcome.receipt and not outcome.replayed and wanted in ("*", str(ref)):
         logger.warning("fault injection: killing the worker before acknowledging %s", ref)
         os.kill(os.getpid(), signal.SIGKILL)
 

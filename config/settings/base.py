@@ -347,7 +347,7 @@ SIFANG_WS_MAX_FRAME_BYTES = env_int("SIFANG_WS_MAX_FRAME_BYTES", 16 * 1024)
 SIFANG_WS_MAX_BUFFERED_BYTES = env_int("SIFANG_WS_MAX_BUFFERED_BYTES", 1024 * 1024)
 # Fault injection for tests/integration only: a daphne worker started with this set kills itself
 # (SIGKILL) after the ballot cast with this ``ref`` committed and before its ``ballot.accepted``
-# is sent (meetings/consumers.py). production.py refuses it.
+# is sent (meetings/consumers.py); ``*`` matches any ref. production.py refuses it.
 SIFANG_FAULT_KILL_BEFORE_ACK_REF = os.environ.get("SIFANG_FAULT_KILL_BEFORE_ACK_REF", "")
 # At most one live tally per poll per this many seconds, across every process (meetings/tallies.py).
 SIFANG_TALLY_INTERVAL = env_float("SIFANG_TALLY_INTERVAL", 0.3)
