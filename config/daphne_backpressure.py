@@ -14,6 +14,9 @@ connection with 1013 (try again later); the client reconnects and gets a fresh `
 the database, so nothing is lost. A connection thus holds at most about 64 KiB + the limit + one
 frame.
 
+The same class closes a connection that sends a frame over daphne's maximum message size with
+1009 and a reason, where autobahn would drop the TCP connection (``failByDrop``).
+
 daphne has no option to choose its websocket protocol class, so :func:`install` replaces the
 ``protocol`` class attribute of ``daphne.ws_protocol.WebSocketFactory``, which daphne's server
 instantiates for every upgraded connection. ``config.asgi`` and ``bench.asgi`` call it on import,
@@ -83,6 +86,14 @@ if WebSocketProtocol is not None:
 
         send_budget: SendBudget | None = None
         closed_as_slow = False
+        # autobahn's default (``failByDrop``) answers a frame over daphne's
+        # ``--websocket-max-message-size``, or any protocol error, by dropping the TCP
+        # connection: the client sees 1006 and cannot tell why. Closing with the code instead
+        # (1009 "message too big", with autobahn's reason naming both sizes) lets it know; a
+        # peer that does not answer the close is dropped after ``closeHandshakeTimeout``.
+        # autobahn copies a factory option onto the protocol only when the protocol has no
+        # attribute of that name, so this class attribute wins.
+        failByDrop = False
 
         def connectionMade(self) -> None:
             super().connectionMade()

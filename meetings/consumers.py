@@ -18,6 +18,8 @@ socket is bounded by ``config.daphne_backpressure``.
 from __future__ import annotations
 
 import logging
+import os
+import signal
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -49,6 +51,17 @@ def _connection_role(meeting_id: int, user: Any, wanted: str | None) -> str | No
     if wanted in order and order.index(wanted) < order.index(role):
         return wanted
     return role
+
+
+def _fault_before_ack(ref: Any, outcome: services.MeetingCastOutcome) -> None:
+    """Fault injection (tests/integration only, ``SIFANG_FAULT_KILL_BEFORE_ACK_REF``): die
+    between the commit of the ballot cast with that ref and its ``ballot.accepted``, the
+    crash window in which a receipt is lost unless the client re-sends its ref. ``*`` matches
+    any ref (a page makes its own)."""
+    wanted = settings.SIFANG_FAULT_KILL_BEFORE_ACK_REF
+    if wanted and outcome.receipt and not outcome.replayed and wanted in ("*", str(ref)):
+        logger.warning("fault injection: killing the worker before acknowledging %s", ref)
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def _state(meeting_id: int, user: Any, role: str) -> dict[str, Any]:
@@ -136,8 +149,10 @@ class MeetingConsumer(AsyncWebsocketConsumer):
             poll_id=message.poll,
             user_id=self.user.pk,
             choice=message.payload(),
+            ref=message.ref,
         )
         outcome = await batcher().submit(cast)
+        _fault_before_ack(message.ref, outcome)
         if outcome.receipt:
             await self.send(
                 text_data=broadcast.encode(
@@ -159,6 +174,13 @@ class MeetingConsumer(AsyncWebsocketConsumer):
 
     async def meeting_frame(self, event: dict[str, Any]) -> None:
         await self.send(text_data=event["text"])
+
+    async def layer_resumed(self, event: dict[str, Any]) -> None:
+        """The channel layer is back after a Redis outage (``config.channel_layer``): frames
+        broadcast meanwhile are lost, so send a fresh ``state``, which the page applies like any
+        other (no banner, no error)."""
+        state = await database_sync_to_async(_state)(self.meeting_id, self.user, self.role)
+        await self.send(text_data=broadcast.encode(state))
 
     async def session_logout(self, event: dict[str, Any]) -> None:
         await self.close(code=CLOSE_SIGNED_OUT)

@@ -1008,6 +1008,7 @@ class MeetingCast:
     poll_id: int
     user_id: int
     choice: dict[str, Any]
+    ref: str | int | None = None  # the same ref again answers with the original receipt
 
 
 @dataclass(frozen=True)
@@ -1015,6 +1016,7 @@ class MeetingCastOutcome:
     receipt: str | None = None
     code: str | None = None
     message: str = ""
+    replayed: bool = False  # the original receipt of a repeated request; nothing was cast
 
 
 def meeting_ballots_cast(casts: Sequence[MeetingCast]) -> list[MeetingCastOutcome]:
@@ -1038,7 +1040,9 @@ def meeting_ballots_cast(casts: Sequence[MeetingCast]) -> list[MeetingCastOutcom
             outcomes[i] = MeetingCastOutcome(code="not_found")
             continue
         requests.append(
-            CastRequest(poll_id=cast.poll_id, choice=cast.choice, voter_id=cast.user_id)
+            CastRequest(
+                poll_id=cast.poll_id, choice=cast.choice, voter_id=cast.user_id, ref=cast.ref
+            )
         )
         index.append(i)
     if requests:
@@ -1047,6 +1051,7 @@ def meeting_ballots_cast(casts: Sequence[MeetingCast]) -> list[MeetingCastOutcom
                 receipt=outcome.receipt.receipt if outcome.receipt else None,
                 code=outcome.code,
                 message=str(outcome.message or ""),
+                replayed=outcome.replayed,
             )
     return [o or MeetingCastOutcome(code="server_error") for o in outcomes]
 

@@ -108,6 +108,59 @@ def receipt_code(ballot_hash: str) -> str:
     return "-".join(code[i : i + 4] for i in range(0, 16, 4))
 
 
+_SEAL_TAG_HEX = 24
+
+
+def _seal_key(key: bytes, *, poll_id: int, voter_key: str, ref: str) -> bytes:
+    return hmac.new(
+        key, f"sifang:ref-seal:v1:{poll_id}:{voter_key}:{ref}".encode(), hashlib.sha256
+    ).digest()
+
+
+def _seal_tag(seal_key: bytes, choice_content: str) -> str:
+    tag = hmac.new(seal_key, b"tag:" + choice_content.encode("utf-8"), hashlib.sha256)
+    return tag.hexdigest()[:_SEAL_TAG_HEX]
+
+
+def _seal_pad(seal_key: bytes, size: int) -> bytes:
+    return hmac.new(seal_key, b"pad", hashlib.sha256).digest()[:size]
+
+
+def ref_seal(
+    key: bytes, *, poll_id: int, voter_key: str, ref: str, choice_content: str, receipt: str
+) -> str:
+    """The voter's ``receipt`` sealed under the request's ``ref`` and the chain ``key``.
+
+    Whoever holds the seal without the ref and the key learns nothing from it (a tag and a
+    one-time pad, both HMAC-SHA256 outputs); with them, it gives back exactly the receipt the
+    voter was sent, which links the voter to no more than that receipt already does. The tag
+    also covers the choice, so only a true repeat of the request (same ref, same choice) opens
+    it.
+    """
+    raw = base64.b32decode(receipt.replace("-", ""))
+    seal_key = _seal_key(key, poll_id=poll_id, voter_key=voter_key, ref=ref)
+    sealed = bytes(a ^ b for a, b in zip(raw, _seal_pad(seal_key, len(raw)), strict=True))
+    return _seal_tag(seal_key, choice_content) + sealed.hex()
+
+
+def ref_unseal(
+    key: bytes, seal: str, *, poll_id: int, voter_key: str, ref: str, choice_content: str
+) -> str | None:
+    """The receipt in ``seal`` if it was made for this poll, voter, ref and choice, else None."""
+    if len(seal) <= _SEAL_TAG_HEX:
+        return None
+    seal_key = _seal_key(key, poll_id=poll_id, voter_key=voter_key, ref=ref)
+    if not hmac.compare_digest(seal[:_SEAL_TAG_HEX], _seal_tag(seal_key, choice_content)):
+        return None
+    try:
+        sealed = bytes.fromhex(seal[_SEAL_TAG_HEX:])
+    except ValueError:
+        return None
+    raw = bytes(a ^ b for a, b in zip(sealed, _seal_pad(seal_key, len(sealed)), strict=True))
+    code = base64.b32encode(raw).decode("ascii")
+    return "-".join(code[i : i + 4] for i in range(0, 16, 4))
+
+
 @dataclass(frozen=True)
 class ChainRow:
     """One stored ballot as the verifier sees it."""

@@ -207,6 +207,10 @@ class Participation(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
     )
     proxy_note = models.TextField(blank=True)
+    # The receipt sealed under the request's ``ref`` (``votes.audit.ref_seal``), so a client that
+    # lost its acknowledgement and re-sends the same ref gets the same receipt back. Unreadable
+    # without both the ref and the chain key; emptied when the poll closes.
+    ref_seal = models.CharField(max_length=64, blank=True, default="", db_default="")
 
     class Meta:
         ordering = ["poll", "voter_key"]

@@ -167,7 +167,8 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            # channels_redis's layer, riding out a Redis restart (config/channel_layer.py).
+            "BACKEND": "config.channel_layer.ResilientRedisChannelLayer",
             "CONFIG": {
                 # Defaults that a query string in REDIS_URL may override. redis-py's 5 s read
                 # timeout equals channels_redis's 5 s blocking pop and closes idle sockets with
@@ -344,6 +345,10 @@ SIFANG_WS_MAX_FRAME_BYTES = env_int("SIFANG_WS_MAX_FRAME_BYTES", 16 * 1024)
 # A websocket whose peer stops reading is closed (1013) once frames of more than this many bytes
 # wait for it beyond Twisted's 64 KiB write buffer (config/daphne_backpressure.py).
 SIFANG_WS_MAX_BUFFERED_BYTES = env_int("SIFANG_WS_MAX_BUFFERED_BYTES", 1024 * 1024)
+# Fault injection for tests/integration only: a daphne worker started with this set kills itself
+# (SIGKILL) after the ballot cast with this ``ref`` committed and before its ``ballot.accepted``
+# is sent (meetings/consumers.py); ``*`` matches any ref. production.py refuses it.
+SIFANG_FAULT_KILL_BEFORE_ACK_REF = os.environ.get("SIFANG_FAULT_KILL_BEFORE_ACK_REF", "")
 # At most one live tally per poll per this many seconds, across every process (meetings/tallies.py).
 SIFANG_TALLY_INTERVAL = env_float("SIFANG_TALLY_INTERVAL", 0.3)
 

@@ -9,6 +9,7 @@ from .base import (
     DEV_SECRET_KEY,
     SECRET_KEY,
     SIFANG_BALLOT_CHAIN_KEY,
+    SIFANG_FAULT_KILL_BEFORE_ACK_REF,
     SIFANG_OTP_SENDER,
     SIFANG_SMS_URL,
     SITE_URL_FROM_ENVIRONMENT,
@@ -38,6 +39,10 @@ if (
     raise ImproperlyConfigured(
         "Set SIFANG_BALLOT_CHAIN_KEY to its own random string of at least 32 characters."
     )
+
+# A fault-injection hook of the integration tests: never in production.
+if SIFANG_FAULT_KILL_BEFORE_ACK_REF:
+    raise ImproperlyConfigured("Unset SIFANG_FAULT_KILL_BEFORE_ACK_REF (a test-only fault hook).")
 
 # QR codes and printed links must reach the public site, never the development default.
 _site = urlsplit(SITE_URL_FROM_ENVIRONMENT)

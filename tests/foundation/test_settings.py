@@ -47,14 +47,15 @@ def test_database_url_and_redis_url_select_postgres_and_redis() -> None:
     assert out.returncode == 0, out.stderr
     engine, layer = out.stdout.split()
     assert engine == "django.db.backends.postgresql"
-    assert layer == "channels_redis.core.RedisChannelLayer"
+    assert layer == "config.channel_layer.ResilientRedisChannelLayer"
 
 
 def test_this_run_uses_the_backends_the_environment_names() -> None:
     wants_pg = os.environ.get("DATABASE_URL", "").startswith("postgres")
     assert settings.DATABASES["default"]["ENGINE"].endswith("postgresql") == wants_pg
     wants_redis = bool(os.environ.get("REDIS_URL"))
-    assert settings.CHANNEL_LAYERS["default"]["BACKEND"].startswith("channels_redis") == wants_redis
+    backend = settings.CHANNEL_LAYERS["default"]["BACKEND"]
+    assert backend.endswith("RedisChannelLayer") == wants_redis
 
 
 def test_check_deploy_is_clean_with_production_values() -> None:

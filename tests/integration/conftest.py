@@ -30,7 +30,7 @@ import pytest
 
 BASE = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-PORTS = range(8380, 8388)  # daphne workers (this area's port range is 8370-8389)
+PORTS = range(8380, 8389)  # daphne workers (this area's port range is 8380-8389)
 REDIS_PORT = 8389  # our own redis-server for the fault tests
 
 pytestmark = pytest.mark.integration
@@ -228,16 +228,22 @@ class Worker:
 
 @pytest.fixture
 def workers(tmp_path) -> Iterator[Callable[..., Worker]]:
-    """``start(db, redis_url=None)``: a daphne worker on the next free port of this area."""
+    """``start(db, redis_url=None, env=None)``: a daphne worker on the next free port of this
+    area (``env``: extra environment, e.g. a fault-injection setting)."""
     started: list[Worker] = []
     ports = iter(PORTS)
 
     def start(
-        db: LiveDatabase, redis_url: str | None = None, *, as_deployed: bool = True
+        db: LiveDatabase,
+        redis_url: str | None = None,
+        *,
+        as_deployed: bool = True,
+        env: dict[str, str] | None = None,
     ) -> Worker:
         port = next(ports)
-        env = _env(db.url, redis_url or os.environ["REDIS_URL"], as_deployed=as_deployed)
-        worker = Worker(port, env, tmp_path / f"daphne-{port}.log").start()
+        environment = _env(db.url, redis_url or os.environ["REDIS_URL"], as_deployed=as_deployed)
+        environment.update(env or {})
+        worker = Worker(port, environment, tmp_path / f"daphne-{port}.log").start()
         started.append(worker)
         return worker
 

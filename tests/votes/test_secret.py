@@ -39,8 +39,11 @@ def test_ballot_rows_carry_no_voter_and_participation_no_choice(secret_poll):
     ballot_columns = {f.column for f in Ballot._meta.concrete_fields}
     assert not {"voter_id", "voter_key_hash", "created_at", "cast_at"} & ballot_columns
     participation_columns = {f.column for f in Participation._meta.concrete_fields}
-    # No choice, no chain position, no hash, no timestamp, and a random key.
+    # No choice, no chain position, no hash, no timestamp, and a random key. ``ref_seal`` is
+    # the receipt sealed under the client's ref and the chain key: random without both
+    # (tests/votes/test_ref_replay.py), emptied when the poll closes.
     assert participation_columns == {
+        "ref_seal",
         "id",
         "poll_id",
         "voter_key",

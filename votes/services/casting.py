@@ -23,6 +23,7 @@ Guarantees (DESIGN.md "Votes"):
 from __future__ import annotations
 
 import datetime as dt
+import json
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -60,7 +61,10 @@ class CastRequest:
     ``voter_id`` is the signed-in user's id (online, or in person at a device). Staff entry
     (``paper``, ``proxy``, ``in_person``) names the voter by ``voter_key`` (the frozen
     electorate's key, e.g. a unit) or by ``voter_id``, and must give ``entered_by_id``.
-    ``ref`` is the caller's correlation value, returned untouched.
+    ``ref`` is the caller's correlation value, returned untouched. A ballot cast with a ref
+    keeps its receipt sealed under it (``Participation.ref_seal``): the same request again
+    (same poll, voter, ref and choice) while the poll is open gets the original receipt back
+    (``CastOutcome.replayed``) instead of ``already_voted``.
     """
 
     poll_id: int
@@ -95,6 +99,7 @@ class CastOutcome:
     receipt: CastReceipt | None = None
     code: str | None = None
     message: str = ""
+    replayed: bool = False  # a repeat of an earlier request: its original receipt, no new ballot
 
     @property
     def ok(self) -> bool:
@@ -125,6 +130,19 @@ class _Pending:
         """The participation row ``_build_rows`` made for this item."""
         assert self.participation is not None
         return self.participation
+
+
+def _ref_text(ref: Any) -> str | None:
+    """The ref as the seal binds it (its JSON, so ``1`` and ``"1"`` differ); None without one."""
+    if ref is None or isinstance(ref, bool) or ref == "":
+        return None
+    if isinstance(ref, str | int):
+        return json.dumps(ref, ensure_ascii=False)
+    return None
+
+
+def _choice_text(choice: dict[str, Any]) -> str:
+    return json.dumps(choice, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def _refuse(request: CastRequest, code: str, message: str = "") -> CastOutcome:
@@ -281,6 +299,7 @@ def _build_rows(
                 else ""
             ),
         )
+        ref = _ref_text(item.request.ref)
         item.participation = Participation(
             poll_id=poll.pk,
             voter_key=item.voter_key,
@@ -288,6 +307,18 @@ def _build_rows(
             channel=item.request.channel,
             entered_by_id=item.request.entered_by_id,
             proxy_note=item.request.proxy_note.strip(),
+            ref_seal=(
+                audit.ref_seal(
+                    audit.configured_chain_key(),
+                    poll_id=poll.pk,
+                    voter_key=item.voter_key,
+                    ref=ref,
+                    choice_content=_choice_text(item.choice),
+                    receipt=item.ballot_row.receipt,
+                )
+                if ref is not None
+                else ""
+            ),
         )
         prev = digest
     return seq, prev
@@ -350,9 +381,9 @@ def _cast_for_poll(
     if not candidates:
         return
     keys = {c.voter_key for c in candidates}
-    voted = set(
+    voted = dict(
         Participation.objects.filter(poll_id=poll.pk, voter_key__in=keys).values_list(
-            "voter_key", flat=True
+            "voter_key", "ref_seal"
         )
     )
     delegated = set(
@@ -361,11 +392,16 @@ def _cast_for_poll(
         )
     )
     accepted: list[_Pending] = []
+    replays: dict[int, str] = {}  # request index -> its original receipt
     seen: set[str] = set()
     for item in candidates:
         request = item.request
         if item.voter_key in voted or item.voter_key in seen:
-            outcomes[item.index] = _refuse(request, "already_voted")
+            original = _unseal(poll.pk, item, voted.get(item.voter_key, ""))
+            if original is not None:
+                replays[item.index] = original
+            else:
+                outcomes[item.index] = _refuse(request, "already_voted")
             continue
         if request.channel == BallotChannel.PROXY:
             if item.voter_key not in delegated:
@@ -380,6 +416,8 @@ def _cast_for_poll(
             continue
         seen.add(item.voter_key)
         accepted.append(item)
+    if replays:
+        _answer_replays(poll.pk, replays, items, outcomes)
     if not accepted:
         return
     start_seq, head = poll.ballot_seq, poll.chain_head or audit.genesis_hash(poll.pk)
@@ -422,6 +460,47 @@ def _cast_for_poll(
             receipt=CastReceipt(
                 poll_id=poll.pk, seq=ballot.seq, receipt=ballot.receipt, hash=ballot.hash
             ),
+        )
+
+
+def _unseal(poll_id: int, item: _Pending, seal: str) -> str | None:
+    """The original receipt when ``item`` repeats the request that cast the voter's ballot."""
+    ref = _ref_text(item.request.ref)
+    if ref is None or not seal:
+        return None
+    return audit.ref_unseal(
+        audit.configured_chain_key(),
+        seal,
+        poll_id=poll_id,
+        voter_key=item.voter_key,
+        ref=ref,
+        choice_content=_choice_text(item.choice),
+    )
+
+
+def _answer_replays(
+    poll_id: int,
+    replays: dict[int, str],
+    items: list[tuple[int, CastRequest]],
+    outcomes: list[CastOutcome | None],
+) -> None:
+    """Answer repeated requests with their original receipts (one query for the batch)."""
+    stored = {
+        receipt: (seq, digest)
+        for receipt, seq, digest in Ballot.objects.filter(
+            poll_id=poll_id, receipt__in=set(replays.values())
+        ).values_list("receipt", "seq", "hash")
+    }
+    requests = dict(items)
+    for index, receipt in replays.items():
+        if receipt not in stored:  # cannot happen short of a deleted ballot: say what is true
+            outcomes[index] = _refuse(requests[index], "already_voted")
+            continue
+        seq, digest = stored[receipt]
+        outcomes[index] = CastOutcome(
+            request=requests[index],
+            receipt=CastReceipt(poll_id=poll_id, seq=seq, receipt=receipt, hash=digest),
+            replayed=True,
         )
 
 
@@ -485,10 +564,12 @@ def ballot_cast(
     entered_by: User | None = None,
     proxy_note: str = "",
     proxy_name: str = "",
+    ref: str | int | None = None,
 ) -> CastReceipt:
     """Cast one ballot. ``voter`` is a user, or (staff entry only) an electorate voter key.
 
-    Raises ``VoteRefused`` with the reason code.
+    With ``ref``, the same call again (same ref and choice) returns the original receipt
+    (``CastRequest``). Raises ``VoteRefused`` with the reason code.
     """
     request = CastRequest(
         poll_id=poll.pk,
@@ -499,6 +580,7 @@ def ballot_cast(
         entered_by_id=entered_by.pk if entered_by is not None else None,
         proxy_note=proxy_note,
         proxy_name=proxy_name,
+        ref=ref,
     )
     outcome = ballots_cast_batch([request])[0]
     if outcome.receipt is None:

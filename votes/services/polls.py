@@ -34,6 +34,7 @@ from votes.models import (
     Kind,
     Method,
     Option,
+    Participation,
     Poll,
     PollEvent,
     PollEventKind,
@@ -353,6 +354,8 @@ def poll_close(*, poll: Poll, actor: User | None, finalise: bool = True) -> Poll
     locked.status = PollStatus.CLOSED
     locked.closed_at = now
     locked.result = result
+    # Receipts sealed for repeated requests are needed only while ballots are cast.
+    Participation.objects.filter(poll=locked).exclude(ref_seal="").update(ref_seal="")
     if locked.kind == Kind.OWNERS:
         locked.preliminary_result = result
         locked.objection_until = now + dt.timedelta(days=locked.community.objection_days)

@@ -28,6 +28,9 @@
   var voteUrl = root.getAttribute("data-vote-url");
   var skew = state.server_time ? Date.parse(state.server_time) - Date.now() : 0;
   var ws = null, attempt = 0, nextRef = 1, pending = {}, pollKey = null, stopped = false;
+  // Refs unique to this page: a ballot re-sent with its ref after a reconnect gets its original
+  // receipt back (the server keeps it sealed under the ref), and no other page reuses the ref.
+  var refBase = "c" + Math.random().toString(36).slice(2, 10) + "-";
   var voted = {}; // poll id -> true, from `state.you.voted` and `ballot.accepted`
   function noteVoted() { if (state.poll && state.you && state.you.voted) voted[state.poll.id] = true; }
   noteVoted();
@@ -317,7 +320,15 @@
     if (stopped) return;
     var url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + root.getAttribute("data-ws");
     ws = new WebSocket(url);
-    ws.onopen = function () { attempt = 0; banner.hidden = true; root.classList.add("ws-on"); };
+    ws.onopen = function () {
+      attempt = 0; banner.hidden = true; root.classList.add("ws-on");
+      // A ballot sent before the connection dropped and never answered: send it again with the
+      // same ref; if it had been counted, the answer is its original receipt.
+      Object.keys(pending).forEach(function (ref) {
+        var p = pending[ref];
+        if (p.frame && p.frame.type === "ballot.cast") ws.send(JSON.stringify(p.frame));
+      });
+    };
     ws.onmessage = function (e) {
       var frame;
       try { frame = JSON.parse(e.data); } catch (x) { return; }
@@ -336,8 +347,9 @@
 
   function send(frame, extra) {
     if (!ws || ws.readyState !== 1) return false;
-    frame.ref = "c" + nextRef++;
+    frame.ref = refBase + nextRef++;
     pending[frame.ref] = extra || {};
+    pending[frame.ref].frame = frame;
     ws.send(JSON.stringify(frame));
     return true;
   }
