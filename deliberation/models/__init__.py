@@ -10,6 +10,7 @@ from deliberation.models.communities import (
     Party,
     Unit,
 )
+from deliberation.models.intake import BoxRound, BoxSlip, CaseCounter, VisitLog
 from deliberation.models.levels import District, Grid, GridRole, GridRoleKind, Street, StreetStaff
 from deliberation.models.notifications import Notification, NotificationKind, NotificationStatus
 from deliberation.models.proposals import (
@@ -44,7 +45,10 @@ from deliberation.models.users import User
 __all__ = [
     "STAFF_PARTIES",
     "AreaSource",
+    "BoxRound",
+    "BoxSlip",
     "Building",
+    "CaseCounter",
     "Category",
     "Channel",
     "Community",
@@ -86,4 +90,5 @@ __all__ = [
     "StreetStaff",
     "Unit",
     "User",
+    "VisitLog",
 ]

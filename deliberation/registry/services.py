@@ -290,7 +290,7 @@ COMMUNITY_SETTINGS: tuple[str, ...] = (
     "speeches_per_item",
     "quorum_share",
 )
-BUILDING_FIELDS: tuple[str, ...] = ("name", "floors", "has_lift")
+BUILDING_FIELDS: tuple[str, ...] = ("name", "floors", "has_lift", "grid", "code")
 UNIT_FIELDS: tuple[str, ...] = ("building", "number", "floor", "area_m2", "area_source", "unsold")
 MEMBER_FIELDS: tuple[str, ...] = (
     "organisation",
@@ -402,8 +402,11 @@ def building_create(
 
 @transaction.atomic
 def building_update(*, building: Building, actor: User | None, **changes: object) -> Building:
-    """Rename a building or change its floors and lift (never its community)."""
+    """Rename a building, change its floors, lift, grid or code (never its community)."""
     locked = Building.objects.select_for_update().get(pk=building.pk)
+    grid = changes.get("grid")
+    if grid is not None and getattr(grid, "community_id", None) != locked.community_id:
+        raise ValidationError({"grid": _("只能选择本社区的网格。")})
     _save_changes(locked, _apply_changes(locked, changes, BUILDING_FIELDS), actor=actor)
     return locked
 
