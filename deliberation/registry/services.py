@@ -12,7 +12,17 @@ from django.db import transaction
 from django.db.models import Model
 from django.utils.translation import gettext as _
 
-from deliberation.models import Building, Community, Member, Ownership, Party, Unit, User
+from deliberation.models import (
+    Building,
+    Community,
+    Member,
+    Ownership,
+    Party,
+    Street,
+    StreetStaff,
+    Unit,
+    User,
+)
 from deliberation.models.communities import AreaSource
 from deliberation.registry.audit import Plain, RegistryAction, plain, registry_log
 from deliberation.registry.phones import normalise_phone
@@ -214,10 +224,12 @@ def roles_ensure() -> dict[str, Group]:
     when a permission of the table does not exist (a renamed model, say), except the
     ``OPTIONAL_PERMISSIONS`` Wagtail creates only for registered snippets.
     """
-    existing = _permissions_by_label(label for role in Role.ALL for label in role_permissions(role))
+    existing = _permissions_by_label(
+        label for role in Role.GROUPS for label in role_permissions(role)
+    )
     groups: dict[str, Group] = {}
     with transaction.atomic():
-        for role in Role.ALL:
+        for role in Role.GROUPS:
             labels = role_permissions(role)
             missing = [
                 label
@@ -230,6 +242,23 @@ def roles_ensure() -> dict[str, Group]:
             group.permissions.set([existing[label] for label in labels if label in existing])
             groups[role] = group
     return groups
+
+
+@transaction.atomic
+def street_staff_set(*, street: Street, user: User, title: str = "") -> StreetStaff:
+    """Make ``user`` staff of ``street``'s command centre: the street role group (admin access,
+    grids) and standing over every community of the street (``scope.street_communities``)."""
+    group = Group.objects.filter(name=Role.STREET).first() or roles_ensure()[Role.STREET]
+    user.groups.add(group)
+    if not user.is_staff:
+        user.is_staff = True
+        user.save(update_fields=["is_staff"])
+    post, _created = StreetStaff.objects.update_or_create(
+        street=street, user=user, defaults={"title": title}
+    )
+    for cache in ("_perm_cache", "_group_perm_cache", "_user_perm_cache"):
+        user.__dict__.pop(cache, None)
+    return post
 
 
 @transaction.atomic
