@@ -31,6 +31,11 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.AddField(
+            model_name="community",
+            name="hotline",
+            field=models.CharField(blank=True, max_length=30, verbose_name="社区服务电话"),
+        ),
+        migrations.AddField(
             model_name='proposal',
             name='case_number',
             field=models.CharField(blank=True, max_length=80, null=True, unique=True, verbose_name='案件编号'),

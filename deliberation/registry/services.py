@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from deliberation.models import (
     Building,
     Community,
+    Grid,
     Member,
     Ownership,
     Party,
@@ -308,6 +309,7 @@ COMMUNITY_SETTINGS: tuple[str, ...] = (
     "name",
     "district",
     "description",
+    "hotline",
     "response_days",
     "resolution_days",
     "rating_window_days",
@@ -419,10 +421,22 @@ def community_settings_update(
 
 @transaction.atomic
 def building_create(
-    *, community: Community, actor: User | None, name: str, floors: int = 6, has_lift: bool = False
+    *,
+    community: Community,
+    actor: User | None,
+    name: str,
+    floors: int = 6,
+    has_lift: bool = False,
+    grid: Grid | None = None,
+    code: str = "",
 ) -> Building:
-    """Add a building to ``community``; its name is unique there (``ValidationError``)."""
-    building = Building(community=community, name=name, floors=floors, has_lift=has_lift)
+    """Add a building to ``community``; its name is unique there (``ValidationError``); its
+    grid must be one of the community's."""
+    if grid is not None and grid.community_id != community.pk:
+        raise ValidationError({"grid": _("只能选择本社区的网格。")})
+    building = Building(
+        community=community, name=name, floors=floors, has_lift=has_lift, grid=grid, code=code
+    )
     building.full_clean()
     building.save()
     registry_log(building, RegistryAction.CREATE, actor=actor)
