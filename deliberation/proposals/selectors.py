@@ -189,7 +189,7 @@ def proposal_get_visible(*, community: Community, pk: int, user: Any) -> Proposa
     """The proposal if ``user`` may see it (published, or theirs, or they triage it)."""
     proposal = (
         Proposal.objects.filter(community=community, pk=pk)
-        .select_related("author__user", "community", "merged_into")
+        .select_related("author__user", "community", "merged_into", "grid")
         .annotate(seconds_count=Count("seconds", distinct=True))
         .first()
     )
