@@ -337,7 +337,9 @@ def proposal_locate_view(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if not grid_rules.can_correct_location(request.user, proposal):
         raise PermissionDenied
-    initial = {"building": proposal.building, "grid": proposal.grid}
+    # The grid starts blank: a changed building then brings its own grid (a pre-filled grid
+    # would silently keep the old one).
+    initial = {"building": proposal.building}
     form = LocateForm(request.POST or None, initial=initial, community_id=proposal.community_id)
     status = 200
     if request.method == "POST":

@@ -33,7 +33,7 @@ class GridChoiceForm(forms.Form):
 class BoxRoundForm(GridChoiceForm):
     opened_on = forms.DateField(
         label=_("开箱日期"),
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         initial=timezone.localdate,
     )
 
@@ -59,7 +59,7 @@ SlipFormSet = formset_factory(SlipForm, extra=0, max_num=MAX_SLIP_ROWS, absolute
 class VisitLogForm(GridChoiceForm):
     visited_on = forms.DateField(
         label=_("走访日期"),
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         initial=timezone.localdate,
     )
     building = forms.ModelChoiceField(

@@ -43,6 +43,7 @@ def buildings_of_grids(grids: QuerySet[Grid]) -> list[Building]:
 
 @dataclass(frozen=True)
 class CardWorker:
+    post: str  # 网格长 or 网格员
     name: str
     phone: str
 
@@ -69,7 +70,10 @@ def contact_cards(building: Building) -> list[ContactCard]:
             .order_by("kind", "pk")
         )
         workers = tuple(
-            CardWorker(str(role.user), role.phone or (role.user.phone or "")) for role in roles
+            CardWorker(
+                role.get_kind_display(), str(role.user), role.phone or (role.user.phone or "")
+            )
+            for role in roles
         )
     community = building.community
     street = community.street
