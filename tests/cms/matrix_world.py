@@ -421,9 +421,10 @@ def targets(world: World, kind: str) -> list[Target]:
             pairs = [("pub", side.meeting_pub, True), ("priv", side.meeting_priv, False)]
         elif kind == "community":
             pairs = [("", side.community, True)]
-        elif kind in ("resolution", "notice", "building", "unit", "member", "ownership"):
-            pairs = [("", getattr(side, kind), True)]
-        elif kind in ("grid", "visit", "street"):
+        elif kind in (
+            *("resolution", "notice", "building", "unit", "member", "ownership"),
+            *("grid", "visit", "street"),
+        ):
             pairs = [("", getattr(side, kind), True)]
         elif kind == "gridrole":
             pairs = [("", side.grid_role, True)]

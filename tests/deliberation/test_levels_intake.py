@@ -78,7 +78,7 @@ def test_grid_worker_sees_their_grid_and_enters_box_and_visit_only(estate):
     assert not can_triage_proposals(worker, community)
 
 
-# --- a matter's place and case number --------------------------------------------------------------
+# --- a matter's place and case number ---------------------------------------------------------
 
 
 def test_grid_comes_from_the_building_or_the_location_text(estate):
