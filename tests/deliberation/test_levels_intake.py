@@ -268,3 +268,13 @@ def test_visit_log_refuses_bad_input_and_other_grids(estate):
             visited_on=timezone.localdate(),
             household="12号楼-101",
         )
+
+
+def test_street_role_never_enters_votes_meetings_or_matters():
+    from deliberation.registry.rules import ROLE_PERMISSIONS, Role
+    from deliberation.registry.services import roles_ensure
+
+    group = roles_ensure()[Role.STREET]
+    held = {f"{p.content_type.app_label}.{p.codename}" for p in group.permissions.all()}
+    assert held == set(ROLE_PERMISSIONS[Role.STREET])
+    assert not [p for p in held if p.startswith(("votes.", "meetings.")) or "proposal" in p]
