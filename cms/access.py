@@ -34,6 +34,11 @@ class Who(StrEnum):
     COMMITTEE_OWN_LIVE = "committee_own_live"  # the same, on a published (opened) object only
     ASSIGNED_PARTY_OWN = "assigned_party_own"  # staff of the responsible party, own community
     SUPERUSER_ONLY = "superuser_only"  # Wagtail's own administration: no role holds it
+    # The levels (issue 14): grid workers and street staff hold no party in a community.
+    GRID_OWN = "grid_own"  # committee staff, or a grid worker of one of its grids
+    GRID_OF_OBJECT = "grid_of_object"  # committee staff, or a grid worker of the object's grid
+    SUPERVISOR_OWN = "supervisor_own"  # committee staff, or street staff over the community
+    STREET = "street"  # street (command-centre) staff of any street
 
 
 @dataclass(frozen=True)
@@ -69,6 +74,8 @@ AD, ST, CO, COL, AS, SU, STEP = (
     Who.SUPERUSER_ONLY,
     Who.SIGN_IN_STEP,
 )
+
+GR, GO, SV, STR = Who.GRID_OWN, Who.GRID_OF_OBJECT, Who.SUPERVISOR_OWN, Who.STREET
 
 LETTERS = "needs ?upto=<letter id>; tests/deliberation notifications"
 
@@ -183,6 +190,13 @@ URL_ACCESS: dict[str, Row] = {
     "export-resolutions": Row(ST, kind="community"),
     "export-metrics": Row(P, kind="community"),
     "export-poll": Row(COL, kind="poll"),
+    # grid workers' pages (issue 14 point 2)
+    "grid-home": Row(GR, kind="community"),
+    "grid-box-round": Row(GR, kind="community"),
+    "grid-visits": Row(GR, kind="community"),
+    "grid-visit-convert": Row(GR, kind="visit"),
+    "grid-contact-cards": Row(GR, kind="building"),
+    "proposal-receipt": Row(GO, kind="proposal"),
     "wagtail_serve": Row(P),
     "wagtailcore_login": Row(STEP),
     "wagtailcore_authenticate_with_password": Row(
@@ -294,6 +308,15 @@ URL_ACCESS: dict[str, Row] = {
     **_viewset("registry_unit", "unit", index=CO, add=CO, edit=CO),
     **_viewset("registry_member", "member", index=CO, add=CO, edit=CO),
     **_viewset("registry_ownership", "ownership", index=CO, add=CO, edit=CO, delete=CO),
+    # the levels: grids and posts (committee, street staff over it); districts, streets, their
+    # staff (superusers); the street's matters and correcting where a matter is
+    **_viewset("levels_grid", "grid", index=SV, add=SV, edit=SV),
+    **_viewset("levels_grid_role", "gridrole", index=SV, add=SV, edit=SV),
+    **_viewset("levels_district", "district", index=SU, add=SU, edit=SU),
+    **_viewset("levels_street", "street", index=SU, add=SU, edit=SU),
+    **_viewset("levels_street_staff", "streetstaff", index=SU, add=SU, edit=SU),
+    "levels_street_matters": Row(STR),
+    "levels_proposal_locate": Row(SV, kind="proposal"),
     "wagtail_bulk_action": Row(SU, kind="bulk_proposal_delete"),
     # --- Wagtail's own administration: no role holds it ----------------------------------------
     **_superuser(

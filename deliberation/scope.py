@@ -218,3 +218,50 @@ def headed_buildings(user: AnyUser) -> QuerySet[Building]:
     if user.is_superuser:
         return Building.objects.all()
     return Building.objects.filter(heads__user=user, heads__kind__in=BUILDING_HEAD_KINDS).distinct()
+
+
+def grid_communities(user: AnyUser) -> QuerySet[Community]:
+    """Communities where the user is grid leader or grid worker of at least one grid."""
+    if not user.is_authenticated:
+        return Community.objects.none()
+    if user.is_superuser:
+        return Community.objects.all()
+    return Community.objects.filter(
+        grids__roles__user=user, grids__roles__kind__in=GRID_WORKER_KINDS
+    ).distinct()
+
+
+def works_grid(user: AnyUser, grid: Grid) -> bool:
+    """Grid leader or grid worker of ``grid`` (or a superuser)."""
+    if not user.is_authenticated:
+        return False
+    if user.is_superuser:
+        return True
+    return grid.roles.filter(user=user, kind__in=GRID_WORKER_KINDS).exists()
+
+
+def is_grid_worker(user: AnyUser, community: Community) -> bool:
+    """Grid leader or grid worker of some grid of ``community`` (or a superuser)."""
+    if not user.is_authenticated:
+        return False
+    if user.is_superuser:
+        return True
+    return Grid.objects.filter(
+        community=community, roles__user=user, roles__kind__in=GRID_WORKER_KINDS
+    ).exists()
+
+
+def supervising_communities(user: AnyUser) -> QuerySet[Community]:
+    """Communities the user supervises: committee staff's own, and street staff's street's."""
+    if not user.is_authenticated:
+        return Community.objects.none()
+    if user.is_superuser:
+        return Community.objects.all()
+    ids = set(committee_communities(user).values_list("pk", flat=True))
+    ids |= set(street_communities(user).values_list("pk", flat=True))
+    return Community.objects.filter(pk__in=ids)
+
+
+def supervises(user: AnyUser, community: Community) -> bool:
+    """Committee staff of ``community`` or street staff over it (or a superuser)."""
+    return is_committee_member(user, community) or is_street_staff(user, community)

@@ -75,9 +75,17 @@ class ProposalViewSet(ScopedViewSetMixin, SnippetViewSet):
     menu_order = 200
     add_to_admin_menu = True
     index_view_class = ProposalIndexView
-    list_display = ["title", "community", "status", "channel", "submitted_at"]
+    list_display = [
+        "case_number",
+        "title",
+        "community",
+        "grid",
+        "status",
+        "channel",
+        "submitted_at",
+    ]
     list_filter = ["status", "category", "channel", "party", "community", "live"]
-    search_fields = ["title", "body", "location"]
+    search_fields = ["case_number", "title", "body", "location"]
     ordering = ["-submitted_at"]
     inspect_view_enabled = True
     copy_view_enabled = False
@@ -86,7 +94,10 @@ class ProposalViewSet(ScopedViewSetMixin, SnippetViewSet):
     panels = [
         MultiFieldPanel(
             [
+                FieldPanel("case_number", read_only=True),
                 FieldPanel("community", read_only=True, heading=gettext_lazy("社区")),
+                FieldPanel("grid", read_only=True),
+                FieldPanel("building", read_only=True),
                 FieldPanel("author", read_only=True),
                 FieldPanel("channel", read_only=True),
                 FieldPanel("party", read_only=True),

@@ -34,7 +34,7 @@ from wagtail.permissions import register_permission_policy
 
 from cms.admin.policies import CommunityScopedPolicy, ScopedViewSetMixin
 from deliberation import scope
-from deliberation.models import Building, Community, Member, Ownership, Unit, User
+from deliberation.models import Building, Community, Grid, Member, Ownership, Unit, User
 from deliberation.registry import services
 from deliberation.registry.audit import ChangeSource, RegistryAction
 from deliberation.registry.rules import Role
@@ -183,10 +183,18 @@ class BuildingForm(_ScopedForm):
         if self.instance.pk:
             self.narrow("community", Community.objects.filter(pk=self.instance.community_id))
             self.fields["community"].disabled = True
+            self.narrow("grid", Grid.objects.filter(community_id=self.instance.community_id))
         else:
-            self.narrow(
-                "community", Community.objects.filter(pk__in=self.communities_for(Building))
-            )
+            communities = self.communities_for(Building)
+            self.narrow("community", Community.objects.filter(pk__in=communities))
+            self.narrow("grid", Grid.objects.filter(community__in=communities))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        community, grid = data.get("community"), data.get("grid")
+        if grid is not None and community is not None and grid.community_id != community.pk:
+            self.add_error("grid", gettext("只能选择本社区的网格。"))
+        return data
 
 
 class UnitForm(_ScopedForm):
@@ -270,7 +278,12 @@ class CommunityEditView(ServiceEditView):
 
 _COMMUNITY_PANELS = [
     MultiFieldPanel(
-        [FieldPanel("name"), FieldPanel("district"), FieldPanel("description")],
+        [
+            FieldPanel("name"),
+            FieldPanel("district"),
+            FieldPanel("hotline"),
+            FieldPanel("description"),
+        ],
         heading=_("基本信息"),
     ),
     MultiFieldPanel(
@@ -353,6 +366,8 @@ class BuildingCreateView(ServiceCreateView):
             name=data["name"],
             floors=data["floors"],
             has_lift=data["has_lift"],
+            grid=data.get("grid"),
+            code=data.get("code", ""),
         )
 
 
@@ -371,13 +386,14 @@ class BuildingViewSet(RegistryViewSet):
     menu_label = _("楼栋")
     add_view_class = BuildingCreateView
     edit_view_class = BuildingEditView
-    list_display = ["name", "community", "floors", "has_lift"]
-    list_filter = ["community"]
-    search_fields = ["name"]
+    list_display = ["name", "code", "community", "grid", "floors", "has_lift"]
+    list_filter = ["community", "grid"]
+    search_fields = ["name", "code"]
     edit_handler = ObjectList(
         [
             FieldPanel("community"),
-            FieldPanel("name"),
+            FieldRowPanel([FieldPanel("name"), FieldPanel("code")]),
+            FieldPanel("grid"),
             FieldRowPanel([FieldPanel("floors"), FieldPanel("has_lift")]),
         ],
         base_form_class=BuildingForm,

@@ -10,6 +10,7 @@ from deliberation.models.communities import (
     Party,
     Unit,
 )
+from deliberation.models.intake import BoxRound, BoxSlip, CaseCounter, VisitLog
 from deliberation.models.levels import District, Grid, GridRole, GridRoleKind, Street, StreetStaff
 from deliberation.models.notifications import Notification, NotificationKind, NotificationStatus
 from deliberation.models.problems import (
@@ -55,7 +56,10 @@ __all__ = [
     "AreaCheck",
     "AreaCheckFinding",
     "AreaSource",
+    "BoxRound",
+    "BoxSlip",
     "Building",
+    "CaseCounter",
     "Category",
     "Channel",
     "CommonProblem",
@@ -102,4 +106,5 @@ __all__ = [
     "StreetStaff",
     "Unit",
     "User",
+    "VisitLog",
 ]

@@ -43,6 +43,8 @@ class Community(models.Model):
         verbose_name=_("街道"),
     )
     description = models.TextField(_("简介"), blank=True)
+    # Printed on receipt slips and contact cards (民情联系卡); the street's hotline otherwise.
+    hotline = models.CharField(_("社区服务电话"), max_length=30, blank=True)
     # Time limits (DESIGN.md: deadlines are community settings; overdue is computed).
     response_days = models.PositiveSmallIntegerField(_("受理答复时限(天)"), default=3)
     resolution_days = models.PositiveSmallIntegerField(_("决议办理默认时限(天)"), default=30)

@@ -88,6 +88,8 @@ class Proposal(WorkflowMixin, DraftStateMixin, LockableMixin, RevisionMixin, mod
     channel = models.CharField(
         _("渠道"), max_length=12, choices=Channel.choices, default=Channel.ONLINE
     )
+    # 案件编号 ``<community slug>-<yyyymm>-<seq>``, given at intake (deliberation.grids.cases).
+    case_number = models.CharField(_("案件编号"), max_length=80, null=True, blank=True, unique=True)
     party = models.CharField(_("提出方"), max_length=12, choices=Party.choices)
     # The person the matter comes from; ``entered_by`` is staff who typed it in on their behalf.
     author = models.ForeignKey(

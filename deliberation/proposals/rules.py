@@ -1,8 +1,11 @@
 """Permission predicates of proposals, one named function per permission."""
 
-from deliberation.models import Community, Party, Proposal
+from deliberation.models import Channel, Community, Party, Proposal
 from deliberation.models.proposals import TRIAGE_PERMISSION
-from deliberation.scope import AnyUser, is_committee_member, member_of, party_in
+from deliberation.scope import AnyUser, is_committee_member, is_grid_worker, member_of, party_in
+
+# What grid workers collect on their rounds and enter themselves (DESIGN.md "Roles").
+GRID_CHANNELS = (Channel.BOX, Channel.VISIT)
 
 
 def can_raise_proposal(user: AnyUser, community: Community) -> bool:
@@ -15,9 +18,12 @@ def can_triage_proposals(user: AnyUser, community: Community) -> bool:
     return is_committee_member(user, community, permission=TRIAGE_PERMISSION)
 
 
-def can_enter_on_behalf(user: AnyUser, community: Community) -> bool:
-    """Community staff enter matters brought by hotline, box, visit, photo or meeting."""
-    return is_committee_member(user, community)
+def can_enter_on_behalf(user: AnyUser, community: Community, channel: str | None = None) -> bool:
+    """Community staff enter matters brought by hotline, box, visit, photo or meeting; grid
+    workers of the community enter those of the box and visit channels."""
+    if is_committee_member(user, community):
+        return True
+    return channel in GRID_CHANNELS and is_grid_worker(user, community)
 
 
 def can_submit_options(user: AnyUser, community: Community) -> bool:

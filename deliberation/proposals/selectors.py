@@ -144,6 +144,7 @@ def proposal_timelines(proposals: Sequence[Proposal]) -> dict[int, list[Timeline
             community_id__in=set(community_of.values()), user_id__in=actor_ids
         )
     }
+    corrected = str(_("信息更正"))
     for transition in transitions:
         member = (
             members.get((community_of[transition.proposal_id], transition.actor_id))
@@ -163,7 +164,12 @@ def proposal_timelines(proposals: Sequence[Proposal]) -> dict[int, list[Timeline
             TimelineEntry(
                 at=transition.at,
                 status=transition.to_status,
-                label=str(ProposalStatus(transition.to_status).label),
+                # A step that keeps the status corrects the record (where the matter is).
+                label=(
+                    corrected
+                    if transition.from_status == transition.to_status
+                    else str(ProposalStatus(transition.to_status).label)
+                ),
                 actor=actor,
                 note=transition.note,
             )
@@ -183,7 +189,7 @@ def proposal_get_visible(*, community: Community, pk: int, user: Any) -> Proposa
     """The proposal if ``user`` may see it (published, or theirs, or they triage it)."""
     proposal = (
         Proposal.objects.filter(community=community, pk=pk)
-        .select_related("author__user", "community", "merged_into")
+        .select_related("author__user", "community", "merged_into", "grid")
         .annotate(seconds_count=Count("seconds", distinct=True))
         .first()
     )

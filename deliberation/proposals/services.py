@@ -14,17 +14,21 @@ from typing import IO, Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from wagtail.models import Workflow, WorkflowContentType, WorkflowTask
 
 from deliberation import scope
 from deliberation.exceptions import InvalidInput, NotPermitted, TransitionNotAllowed
+from deliberation.grids import rules as grid_rules
 from deliberation.models import (
     Building,
+    CaseCounter,
     Category,
     Channel,
     Community,
+    Grid,
     Member,
     Party,
     Proposal,
@@ -41,6 +45,7 @@ from deliberation.notifications.services import notify_proposal_transition
 from deliberation.photos import clean_photo, clean_photos
 from deliberation.proposals import rules as proposal_rules
 from deliberation.proposals.transitions import OPEN_STATUSES, check_transition, settable_fields
+from deliberation.registry.selectors import building_for_text
 from deliberation.sanitize import clean_rich_text, to_plain_text
 
 MODERATION_WORKFLOW_NAME = "议题发布审核"
@@ -154,8 +159,13 @@ def proposal_submit(
     show_full_name: bool | None = None,
     photos: Sequence[IO[bytes]] = (),
     options: Sequence[OptionInput] = (),
+    building: Building | None = None,
 ) -> Proposal:
     """Raise a matter through any channel; it waits, unpublished, for moderation and triage.
+
+    Every matter gets its case number (:func:`case_number_next`) and its place: ``building``
+    when given (it must be of ``community``), else the building whose name or code the
+    ``location`` text names; the grid is that building's.
 
     ``author`` is the person the matter comes from. Online, they submit it themselves
     (``entered_by`` unset or their own user). Through any other channel (hotline, suggestion box,
@@ -175,13 +185,13 @@ def proposal_submit(
     elif (
         channel != Channel.ONLINE
         and not on_behalf
-        and not proposal_rules.can_enter_on_behalf(actor, community)
+        and not proposal_rules.can_enter_on_behalf(actor, community, channel)
     ):
         errors["channel"] = [_("热线、意见箱、走访、随手拍和会议渠道由社区工作人员代为录入。")]
     if (
         on_behalf
         and entered_by is not None
-        and not proposal_rules.can_enter_on_behalf(entered_by, community)
+        and not proposal_rules.can_enter_on_behalf(entered_by, community, channel)
     ):
         raise NotPermitted(_("只有社区工作人员可以代居民录入议题。"))
     if on_behalf and channel == Channel.ONLINE:
@@ -199,6 +209,8 @@ def proposal_submit(
     location = (location or "").strip()
     if len(location) > 120:
         errors["location"] = [_("地点最多 120 个字。")]
+    if building is not None and building.community_id != community.pk:
+        errors["building"] = [_("该楼栋不属于本社区。")]
     if options and not proposal_rules.can_submit_options(actor, community):
         errors["options"] = [_("只有物业、职能部门和社区工作人员可以提出多个方案。")]
     if len(options) > MAX_OPTIONS:
@@ -207,14 +219,19 @@ def proposal_submit(
         raise _error(errors)
     clean = clean_photos(list(photos))
     prepared_options = [_prepare_option(community, option) for option in options]
+    if building is None and location:
+        building = building_for_text(community=community, text=location)
 
     with transaction.atomic():
         proposal = Proposal.objects.create(
             community=community,
+            case_number=case_number_next(community),
             title=title,
             body=body_html,
             category=category,
             location=location,
+            building=building,
+            grid_id=building.grid_id if building is not None else None,
             channel=channel,
             party=author.party,
             author=author,
@@ -248,6 +265,74 @@ def proposal_submit(
         )
         proposal.save_revision(user=actor, log_action=True)
         proposal_moderation_workflow().start(proposal, actor)
+    return proposal
+
+
+def case_number_next(community: Community) -> str:
+    """The next case number of ``community`` this month: ``<slug>-<yyyymm>-<seq>``.
+
+    Call inside the transaction that stores the matter: the month's counter row is created once
+    (its unique constraint settles a race) and incremented under its row lock, so two intakes at
+    once never get the same number and a rolled-back intake gives its number back.
+    """
+    period = timezone.localdate().strftime("%Y%m")
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                CaseCounter.objects.get_or_create(community=community, period=period)
+        except IntegrityError:  # created by a concurrent intake meanwhile
+            pass
+        counter = CaseCounter.objects.select_for_update().get(community=community, period=period)
+        CaseCounter.objects.filter(pk=counter.pk).update(last=F("last") + 1)
+        seq = counter.last + 1
+    return f"{community.slug}-{period}-{seq:04d}"
+
+
+def proposal_locate(
+    *,
+    proposal: Proposal,
+    actor: User,
+    building: Building | None,
+    grid: Grid | None,
+    note: str = "",
+) -> Proposal:
+    """Correct where a matter is: its building and grid (the grid defaults to the building's).
+
+    The committee of its community or street staff over it (``grids.rules``). Logged on the
+    matter's timeline as a step that keeps its status. Raises :class:`NotPermitted`, or
+    :class:`InvalidInput` for a building or grid of another community.
+    """
+    if not grid_rules.can_correct_location(actor, proposal):
+        raise NotPermitted(_("只有本社区或所属街道的工作人员可以更正议题位置。"))
+    errors: dict[str, list[str]] = {}
+    if building is not None and building.community_id != proposal.community_id:
+        errors["building"] = [_("该楼栋不属于本社区。")]
+    if grid is None and building is not None:
+        grid = building.grid
+    if grid is not None and grid.community_id != proposal.community_id:
+        errors["grid"] = [_("该网格不属于本社区。")]
+    if errors:
+        raise _error(errors)
+    with transaction.atomic():
+        locked = Proposal.objects.select_for_update().get(pk=proposal.pk)
+        locked.building = building
+        locked.grid = grid
+        locked.save(update_fields=["building", "grid"])
+        where = _("楼栋:%(building)s;网格:%(grid)s") % {
+            "building": building.name if building is not None else _("未指定"),
+            "grid": grid.name if grid is not None else _("未指定"),
+        }
+        text = _("更正位置(%(where)s)") % {"where": where}
+        if note.strip():
+            text = f"{text} {note.strip()}"
+        ProposalTransition.objects.create(
+            proposal=locked,
+            from_status=locked.status,
+            to_status=locked.status,
+            actor=actor,
+            note=text,
+        )
+    proposal.building, proposal.grid = building, grid
     return proposal
 
 

@@ -21,6 +21,11 @@ class Role:
     ALL = (RESIDENT, FACILITATOR, PROPERTY, DEPARTMENT)
     STAFF = (FACILITATOR, PROPERTY, DEPARTMENT)
 
+    # Above the community: the street's command-centre staff (``StreetStaff``); they sit for no
+    # party at any table, so they are not among the member roles above.
+    STREET = "街道工作人员"
+    GROUPS = (*ALL, STREET)
+
 
 # The party a staff role sits for at the table.
 ROLE_PARTY: dict[str, str] = {
@@ -77,6 +82,13 @@ _COMMITTEE = _STAFF_COMMON | {
     "deliberation.change_ownership",
     "deliberation.delete_ownership",
     IMPORT_ROSTER_PERMISSION,
+    # grids and their posts (网格、网格员、楼长), buildings' grid and code
+    "deliberation.view_grid",
+    "deliberation.add_grid",
+    "deliberation.change_grid",
+    "deliberation.view_gridrole",
+    "deliberation.add_gridrole",
+    "deliberation.change_gridrole",
     # resolutions: assign and supervise
     "deliberation.add_resolution",
     # polls: the snippet's list and inspect (view), create (add) and edit (change) views
@@ -95,6 +107,23 @@ _COMMITTEE = _STAFF_COMMON | {
 }
 
 
+# The street's command centre: the admin, its communities' grids and posts, and the street's
+# matters (read, correct where they are). No proposal, vote or meeting permission: it never
+# enters or votes on anyone's behalf.
+_STREET = frozenset(
+    {
+        ADMIN_ACCESS_PERMISSION,
+        "deliberation.view_community",
+        "deliberation.view_grid",
+        "deliberation.add_grid",
+        "deliberation.change_grid",
+        "deliberation.view_gridrole",
+        "deliberation.add_gridrole",
+        "deliberation.change_gridrole",
+    }
+)
+
+
 # The permissions each role holds, for every app: ``roles_ensure`` makes each group hold exactly
 # its row. Residents act on the public site only (predicates in each app's rules), so their
 # group holds nothing. Property and department staff never facilitate, run or count a vote:
@@ -104,6 +133,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.FACILITATOR: frozenset(_COMMITTEE),
     Role.PROPERTY: _STAFF_COMMON,
     Role.DEPARTMENT: _STAFF_COMMON,
+    Role.STREET: _STREET,
 }
 
 

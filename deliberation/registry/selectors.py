@@ -8,6 +8,7 @@ from django.db.models import Prefetch, Q
 from django.utils.translation import gettext as _
 
 from deliberation.models import (
+    Building,
     Community,
     Member,
     Ownership,
@@ -117,3 +118,41 @@ def resident_get(*, community: Community, member_id: int) -> Member | None:
         .select_related("user")
         .first()
     )
+
+
+_BUILDING_NUMBER = re.compile(r"([0-9A-Za-z]+)\s*(?:号楼|号|栋|幢|#|楼)")
+
+
+def building_by_code(*, community: Community, code: str) -> Building | None:
+    """The building of ``community`` whose code (or, failing that, name) is ``code`` exactly."""
+    code = (code or "").strip()
+    if not code:
+        return None
+    buildings = Building.objects.filter(community=community).select_related("grid")
+    return (
+        buildings.filter(code__iexact=code).first() or buildings.filter(name__iexact=code).first()
+    )
+
+
+def building_for_text(*, community: Community, text: str) -> Building | None:
+    """The one building of ``community`` a location text names, or ``None`` (none or several).
+
+    Tries, in order: the whole text as a code or name; a building name inside the text (the
+    longest first, so "12号楼" wins over "2号楼"); a number before 号楼/栋/幢/# matched against
+    the codes ("3号楼201" → code "3").
+    """
+    text = (text or "").strip()
+    if not text:
+        return None
+    exact = building_by_code(community=community, code=text)
+    if exact is not None:
+        return exact
+    buildings = list(Building.objects.filter(community=community).select_related("grid"))
+    named = [b for b in buildings if b.name and b.name in text]
+    if named:
+        longest = max(len(b.name) for b in named)
+        named = [b for b in named if len(b.name) == longest]
+        return named[0] if len(named) == 1 else None
+    numbers = {m.group(1).upper() for m in _BUILDING_NUMBER.finditer(text)}
+    coded = [b for b in buildings if b.code and b.code.upper() in numbers]
+    return coded[0] if len(coded) == 1 else None

@@ -12,7 +12,18 @@ from django.db import transaction
 from django.db.models import Model
 from django.utils.translation import gettext as _
 
-from deliberation.models import Building, Community, Member, Ownership, Party, Unit, User
+from deliberation.models import (
+    Building,
+    Community,
+    Grid,
+    Member,
+    Ownership,
+    Party,
+    Street,
+    StreetStaff,
+    Unit,
+    User,
+)
 from deliberation.models.communities import AreaSource
 from deliberation.registry.audit import Plain, RegistryAction, plain, registry_log
 from deliberation.registry.phones import normalise_phone
@@ -214,10 +225,12 @@ def roles_ensure() -> dict[str, Group]:
     when a permission of the table does not exist (a renamed model, say), except the
     ``OPTIONAL_PERMISSIONS`` Wagtail creates only for registered snippets.
     """
-    existing = _permissions_by_label(label for role in Role.ALL for label in role_permissions(role))
+    existing = _permissions_by_label(
+        label for role in Role.GROUPS for label in role_permissions(role)
+    )
     groups: dict[str, Group] = {}
     with transaction.atomic():
-        for role in Role.ALL:
+        for role in Role.GROUPS:
             labels = role_permissions(role)
             missing = [
                 label
@@ -230,6 +243,23 @@ def roles_ensure() -> dict[str, Group]:
             group.permissions.set([existing[label] for label in labels if label in existing])
             groups[role] = group
     return groups
+
+
+@transaction.atomic
+def street_staff_set(*, street: Street, user: User, title: str = "") -> StreetStaff:
+    """Make ``user`` staff of ``street``'s command centre: the street role group (admin access,
+    grids) and standing over every community of the street (``scope.street_communities``)."""
+    group = Group.objects.filter(name=Role.STREET).first() or roles_ensure()[Role.STREET]
+    user.groups.add(group)
+    if not user.is_staff:
+        user.is_staff = True
+        user.save(update_fields=["is_staff"])
+    post, _created = StreetStaff.objects.update_or_create(
+        street=street, user=user, defaults={"title": title}
+    )
+    for cache in ("_perm_cache", "_group_perm_cache", "_user_perm_cache"):
+        user.__dict__.pop(cache, None)
+    return post
 
 
 @transaction.atomic
@@ -279,6 +309,7 @@ COMMUNITY_SETTINGS: tuple[str, ...] = (
     "name",
     "district",
     "description",
+    "hotline",
     "response_days",
     "resolution_days",
     "rating_window_days",
@@ -290,7 +321,7 @@ COMMUNITY_SETTINGS: tuple[str, ...] = (
     "speeches_per_item",
     "quorum_share",
 )
-BUILDING_FIELDS: tuple[str, ...] = ("name", "floors", "has_lift")
+BUILDING_FIELDS: tuple[str, ...] = ("name", "floors", "has_lift", "grid", "code")
 UNIT_FIELDS: tuple[str, ...] = ("building", "number", "floor", "area_m2", "area_source", "unsold")
 MEMBER_FIELDS: tuple[str, ...] = (
     "organisation",
@@ -390,10 +421,22 @@ def community_settings_update(
 
 @transaction.atomic
 def building_create(
-    *, community: Community, actor: User | None, name: str, floors: int = 6, has_lift: bool = False
+    *,
+    community: Community,
+    actor: User | None,
+    name: str,
+    floors: int = 6,
+    has_lift: bool = False,
+    grid: Grid | None = None,
+    code: str = "",
 ) -> Building:
-    """Add a building to ``community``; its name is unique there (``ValidationError``)."""
-    building = Building(community=community, name=name, floors=floors, has_lift=has_lift)
+    """Add a building to ``community``; its name is unique there (``ValidationError``); its
+    grid must be one of the community's."""
+    if grid is not None and grid.community_id != community.pk:
+        raise ValidationError({"grid": _("只能选择本社区的网格。")})
+    building = Building(
+        community=community, name=name, floors=floors, has_lift=has_lift, grid=grid, code=code
+    )
     building.full_clean()
     building.save()
     registry_log(building, RegistryAction.CREATE, actor=actor)
@@ -402,8 +445,11 @@ def building_create(
 
 @transaction.atomic
 def building_update(*, building: Building, actor: User | None, **changes: object) -> Building:
-    """Rename a building or change its floors and lift (never its community)."""
+    """Rename a building, change its floors, lift, grid or code (never its community)."""
     locked = Building.objects.select_for_update().get(pk=building.pk)
+    grid = changes.get("grid")
+    if grid is not None and getattr(grid, "community_id", None) != locked.community_id:
+        raise ValidationError({"grid": _("只能选择本社区的网格。")})
     _save_changes(locked, _apply_changes(locked, changes, BUILDING_FIELDS), actor=actor)
     return locked
 

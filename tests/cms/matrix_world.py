@@ -43,15 +43,21 @@ from deliberation.models import (
     CommonProblem,
     CommonProblemMatter,
     Community,
+    District,
+    Grid,
+    GridRole,
+    GridRoleKind,
     Member,
     Party,
     Proposal,
     Resolution,
+    Street,
     User,
+    VisitLog,
 )
 from deliberation.proposals.services import proposal_publish, proposal_submit
 from deliberation.registry.rules import Role
-from deliberation.registry.services import roles_ensure, staff_member_set
+from deliberation.registry.services import roles_ensure, staff_member_set, street_staff_set
 from deliberation.resolutions.services import resolution_create
 from meetings import services as meeting_services
 from meetings.documents import MinutesRecord, Notice, NoticeKind, RenderStatus
@@ -78,6 +84,10 @@ class Actor:
     community: str | None = None
     party: str | None = None
     owner: bool = False
+    # Standing above or below a community without a party in it: "street" (staff of the street
+    # over ``over``) or "grid" (grid worker of a grid of ``over``).
+    level: str | None = None
+    over: str | None = None
 
     @property
     def signed_in(self) -> bool:
@@ -102,7 +112,13 @@ ACTORS: tuple[Actor, ...] = (
     Actor("committee", "A", Party.COMMITTEE),
     Actor("b_committee", "B", Party.COMMITTEE),
     Actor("b_property", "B", Party.PROPERTY),
+    Actor("street", level="street", over="A"),
+    Actor("gridworker", level="grid", over="A"),
 )
+
+# The grid of community A that the matrix's grid worker works (its building, one unpublished
+# matter and one visit-log entry lie in it).
+GRID_CODE_A = "GA"
 ACTOR_BY_KEY = {actor.key: actor for actor in ACTORS}
 
 
@@ -142,6 +158,11 @@ class Side:
     people: dict[str, User]  # the residents and department staff of A (empty for B)
     problem: Any = None  # a suggested common problem of the two matters
     area_check: Any = None
+    street: Any = None
+    grid: Any = None
+    grid_role: Any = None
+    visit: Any = None
+    street_staff: Any = None
 
 
 @dataclass
@@ -186,12 +207,18 @@ def _document(title: str) -> Any:
     )
 
 
-def _side(letter: str) -> Side:
-    community = CommunityFactory(name=f"矩阵{letter}社区", slug=f"matrix-{letter.lower()}")
+def _side(letter: str, district: District) -> Side:
+    street = Street.objects.create(
+        district=district, name=f"矩阵{letter}街道", code=f"matrix-street-{letter.lower()}"
+    )
+    community = CommunityFactory(
+        name=f"矩阵{letter}社区", slug=f"matrix-{letter.lower()}", street=street
+    )
+    grid = Grid.objects.create(community=community, name=f"矩阵{letter}网格", code=f"G{letter}")
     committee = _staff(community, Role.FACILITATOR, f"committee{letter}")
     prop = _staff(community, Role.PROPERTY, f"property{letter}")
     author = MemberFactory(community=community, party=Party.RESIDENT)
-    building = BuildingFactory(community=community)
+    building = BuildingFactory(community=community, grid=grid, code="1")
     unit = UnitFactory(building=building, area_m2=Decimal("80.00"))
 
     def submit(title: str) -> Proposal:
@@ -217,6 +244,8 @@ def _side(letter: str) -> Side:
         people["tenant"] = MemberFactory(community=community, party=Party.RESIDENT).user
 
     unpub = submit(f"{letter}未公开议题")
+    Proposal.objects.filter(pk=unpub.pk).update(grid=grid, building=building)
+    unpub.refresh_from_db()
     pub = proposal_publish(proposal=submit(f"{letter}已公开议题"), actor=committee)
     agenda = proposal_publish(proposal=submit(f"{letter}议程议题"), actor=committee)
     decided = proposal_publish(proposal=submit(f"{letter}已决议题"), actor=committee)
@@ -314,6 +343,21 @@ def _side(letter: str) -> Side:
         community=community, title=f"{letter}-check", category=Category.OTHER, opened_by=committee
     )
     AreaCheckFinding.objects.create(area_check=area_check, building=building)
+    worker = UserFactory(username=f"{community.slug}-gridworker", display_name="网格员")
+    grid_role = GridRole.objects.create(
+        grid=grid, user=worker, kind=GridRoleKind.WORKER, phone="13800000000"
+    )
+    visit = VisitLog.objects.create(
+        grid=grid,
+        worker=worker,
+        visited_on=timezone.localdate(),
+        building=building,
+        household=f"{building.name}-101",
+        raised="楼道灯不亮",
+    )
+    street_user = UserFactory(username=f"{community.slug}-street", display_name="指挥中心")
+    street_post = street_staff_set(street=street, user=street_user, title="指挥中心")
+    people["street"], people["gridworker"] = street_user, worker
     return Side(
         community=community,
         committee=committee,
@@ -336,6 +380,11 @@ def _side(letter: str) -> Side:
         people=people,
         problem=problem,
         area_check=area_check,
+        street=street,
+        grid=grid,
+        grid_role=grid_role,
+        visit=visit,
+        street_staff=street_post,
     )
 
 
@@ -343,7 +392,8 @@ def build_world() -> World:
     """Both communities and every actor of :data:`ACTORS`."""
     site_ensure_home()
     roles_ensure()
-    a, b = _side("A"), _side("B")
+    district = District.objects.create(name="矩阵区", code="matrix-district")
+    a, b = _side("A", district), _side("B", district)
     users: dict[str, User] = {"committee": a.committee, "property": a.property}
     users["b_committee"], users["b_property"] = b.committee, b.property
     users.update(a.people)
@@ -390,16 +440,16 @@ def targets(world: World, kind: str) -> list[Target]:
         elif kind == "community":
             pairs = [("", side.community, True)]
         elif kind in (
-            "resolution",
-            "notice",
-            "building",
-            "unit",
-            "member",
-            "ownership",
-            "problem",
-            "area_check",
+            *("resolution", "notice", "building", "unit", "member", "ownership"),
+            *("grid", "visit", "street", "problem", "area_check"),
         ):
             pairs = [("", getattr(side, kind), True)]
+        elif kind == "gridrole":
+            pairs = [("", side.grid_role, True)]
+        elif kind == "streetstaff":
+            pairs = [("", side.street_staff, True)]
+        elif kind == "district":
+            pairs = [("", side.street.district, True)]
         elif kind == "meeting_minutes":  # minutes exist for the (private) meetings only
             pairs = [("priv", side.meeting_priv, False)]
         elif kind == "minutes":
@@ -422,8 +472,28 @@ def _same(actor: Actor, target: Target | None) -> bool:
     return actor.community == target.community
 
 
+def _over(actor: Actor, level: str, target: Target | None) -> bool:
+    """The actor stands at ``level`` over the target's community (any, without a target)."""
+    if actor.level != level:
+        return False
+    if target is None or target.community is None:
+        return True
+    return actor.over == target.community
+
+
 def allows(rule: Who, actor: Actor, target: Target | None) -> bool:
     published = target is None or target.published
+    committee_here = actor.committee and _same(actor, target)
+    if rule == Who.GRID_OWN:
+        return committee_here or _over(actor, "grid", target)
+    if rule == Who.GRID_OF_OBJECT:
+        grid = getattr(target.obj, "grid", None) if target else None
+        in_grid = grid is not None and grid.code == GRID_CODE_A and target.community == "A"  # type: ignore[union-attr]
+        return committee_here or (_over(actor, "grid", target) and in_grid)
+    if rule == Who.SUPERVISOR_OWN:
+        return committee_here or _over(actor, "street", target)
+    if rule == Who.STREET:
+        return actor.level == "street"
     if rule in (Who.PUBLIC, Who.SIGN_IN_STEP):
         return True
     if rule == Who.SIGNED_IN:
@@ -438,8 +508,8 @@ def allows(rule: Who, actor: Actor, target: Target | None) -> bool:
         return _same(actor, target)
     if rule == Who.RESIDENT_OWN:
         return actor.party == Party.RESIDENT and _same(actor, target) and published
-    if rule == Who.ADMIN:
-        return actor.staff
+    if rule == Who.ADMIN:  # street staff hold admin access; grid workers do not
+        return actor.staff or actor.level == "street"
     if rule == Who.STAFF_OWN:
         return actor.staff and _same(actor, target)
     if rule == Who.COMMITTEE_OWN:

@@ -242,7 +242,8 @@ def _kwargs(route: Route, world: World, target: Target | None, kind: str) -> dic
         elif name == "number" and kind == "notice":
             out[name] = obj.number
         elif name in ("community", "slug") and obj is not None and kind != "community":
-            out[name] = obj.community.slug
+            place = obj.grid.community if kind == "visit" else obj.community
+            out[name] = place.slug
         elif name == "kind" and kind == "notice_kind":
             out[name] = "resolution"
         elif name == "revision_id":
@@ -311,6 +312,12 @@ def _object_of(kind: str, world: World) -> Any:
 
 OBJECT_KINDS = {
     "community",
+    "grid",
+    "gridrole",
+    "visit",
+    "district",
+    "street",
+    "streetstaff",
     "proposal",
     "poll",
     "meeting",
@@ -375,7 +382,11 @@ def _actors_for(target: Target | None) -> list[Actor]:
     against A's objects already try the other direction)."""
     if target is None or target.community != "B":
         return list(ACTORS)
-    return [a for a in ACTORS if a.key in ("anonymous", "committee", "property", "resident")]
+    return [
+        a
+        for a in ACTORS
+        if a.key in ("anonymous", "committee", "property", "resident", "street", "gridworker")
+    ]
 
 
 def _answer(response: Any) -> str:

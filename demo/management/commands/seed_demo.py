@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand
 
 from cms.services import site_ensure_home
 from demo import documents as documents_demo
+from demo import levels as levels_demo
 from demo import meetings as meetings_demo
 from demo import polls as votes_demo
 from demo import problems as problems_demo
@@ -17,6 +18,7 @@ class Command(BaseCommand):
     def handle(self, *args: object, **options: object) -> None:
         site_ensure_home()
         community = deliberation_demo.seed_community()
+        levels_demo.seed_levels(community)
         proposals = deliberation_demo.seed_proposals(community)
         meetings_demo.seed_meetings(community, proposals)
         votes_demo.seed_polls(community, proposals)
