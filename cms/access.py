@@ -243,6 +243,8 @@ URL_ACCESS: dict[str, Row] = {
     "notices_admin_withdraw": Row(CO, kind="notice"),
     "notices_admin_reissue": Row(CO, kind="notice"),
     "notices_admin_photo": Row(CO, kind="notice"),
+    # objections to an owners' poll's preliminary result: its committee records and answers
+    "poll_objections_admin": Row(CO, kind="poll"),
     "notifications_letters": Row(CO),
     "notifications_letters_pdf": Row(CO, kind="building", skip=LETTERS),
     "notifications_letters_printed": Row(CO, kind="building", skip=LETTERS),
