@@ -833,7 +833,7 @@ def poll_notice_drafts(communities: QuerySet[Community], *, now: Any = None) -> 
                 NoticeDraft(
                     poll,
                     NoticeKind.POLL_CHANGE,
-                    gettext("表决%(change)s,请公告。") % {"change": change.get_kind_display()},
+                    gettext("%(change)s,请发布公告。") % {"change": change.get_kind_display()},
                 )
             )
         if poll.status == PollStatus.CLOSED and missing(NoticeKind.PRELIMINARY_RESULT):
