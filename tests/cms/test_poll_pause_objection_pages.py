@@ -41,9 +41,7 @@ def manage(client, poll, **data):
     return client.post(url, data, follow=True)
 
 
-def test_staff_pause_resume_from_the_poll_page_and_voters_are_told(
-    client, estate, staff, poll
-):
+def test_staff_pause_resume_from_the_poll_page_and_voters_are_told(client, estate, staff, poll):
     client.force_login(staff)
     page = manage(client, poll, action="outage", reason="市平台升级")
     assert "已暂停网上表决" in page.content.decode()

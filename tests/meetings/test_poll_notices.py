@@ -61,8 +61,7 @@ def read(notice) -> str:
 
 def drafts(community):
     return [
-        (d.poll.pk, d.kind)
-        for d in poll_notice_drafts(Community.objects.filter(pk=community.pk))
+        (d.poll.pk, d.kind) for d in poll_notice_drafts(Community.objects.filter(pk=community.pk))
     ]
 
 

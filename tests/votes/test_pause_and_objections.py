@@ -103,9 +103,7 @@ def test_outage_refuses_online_only_and_reconciles_after_resume(estate, staff, p
     assert poll.ballots.count() == 2
     assert _kinds(poll)[-2:] == [PollEventKind.OUTAGE, PollEventKind.RESUMED]
     # The chain head at the outage and at the resumption are on the public chain page.
-    reasons = list(
-        ChainHeadPublication.objects.filter(poll=poll).values_list("seq", flat=True)
-    )
+    reasons = list(ChainHeadPublication.objects.filter(poll=poll).values_list("seq", flat=True))
     assert reasons == [0, 0, 1]
 
 
@@ -152,9 +150,7 @@ def test_the_deadline_run_leaves_a_suspended_poll_open(estate, staff, poll):
     assert poll.status == PollStatus.OPEN
 
 
-def test_resume_after_the_closing_time_needs_a_new_one_and_logs_the_extension(
-    estate, staff, poll
-):
+def test_resume_after_the_closing_time_needs_a_new_one_and_logs_the_extension(estate, staff, poll):
     services.poll_pause(poll=poll, actor=staff, reason="暂停")
     Poll.objects.filter(pk=poll.pk).update(closes_at=timezone.now() - dt.timedelta(minutes=1))
     with pytest.raises(ValidationError) as info:
