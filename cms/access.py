@@ -267,6 +267,8 @@ URL_ACCESS: dict[str, Row] = {
     "problems_check": Row(CO, kind="area_check"),
     "problems_check_record": Row(CO, kind="area_check"),
     "problems_check_close": Row(CO, kind="area_check"),
+    # objections to an owners' poll's preliminary result: its committee records and answers
+    "poll_objections_admin": Row(CO, kind="poll"),
     "notifications_letters": Row(CO),
     "notifications_letters_pdf": Row(CO, kind="building", skip=LETTERS),
     "notifications_letters_printed": Row(CO, kind="building", skip=LETTERS),

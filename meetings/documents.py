@@ -140,6 +140,9 @@ class MinutesRevision(models.Model):
 
 class NoticeKind(models.TextChoices):
     POLL_OPENING = "poll_opening", _("表决公告")
+    POLL_PROGRESS = "poll_progress", _("表决进度公告")
+    # A pause, an outage of the online channel, a resumption or an extension of the period.
+    POLL_CHANGE = "poll_change", _("表决期变动公告")
     # The stored value predates the split into preliminary and final result notices.
     PRELIMINARY_RESULT = "vote_result", _("表决结果(初步)公示")
     FINAL_RESULT = "final_result", _("表决最终结果公告")
@@ -149,6 +152,8 @@ class NoticeKind(models.TextChoices):
 
 POLL_NOTICE_KINDS = (
     NoticeKind.POLL_OPENING,
+    NoticeKind.POLL_PROGRESS,
+    NoticeKind.POLL_CHANGE,
     NoticeKind.PRELIMINARY_RESULT,
     NoticeKind.FINAL_RESULT,
 )
@@ -166,7 +171,7 @@ class Notice(RenderedDocument):
     community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="notices")
     year = models.PositiveSmallIntegerField(_("年度"))
     number = models.PositiveIntegerField(_("序号"))
-    kind = models.CharField(_("类型"), max_length=12, choices=NoticeKind.choices)
+    kind = models.CharField(_("类型"), max_length=16, choices=NoticeKind.choices)
     poll = models.ForeignKey(
         Poll, on_delete=models.PROTECT, null=True, blank=True, related_name="notices"
     )

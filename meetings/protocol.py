@@ -41,6 +41,7 @@ ERROR_CODES: dict[str, Any] = {
     "already_voted": _("本户(本人)已经投过票"),
     "poll_closed": _("表决已截止"),
     "poll_not_open": _("表决尚未开始"),
+    "poll_paused": _("表决已暂停,恢复后请再投票"),
     "delegated": _("您已委托他人代为表决，不能再自行投票"),
     "wrong_option": _("所选选项不属于本次表决"),
     # the server

@@ -7,6 +7,8 @@ REFUSAL_MESSAGES = {
     "already_voted": _("本户(本人)已经投过票"),
     "poll_closed": _("表决已截止"),
     "poll_not_open": _("表决尚未开始"),
+    # The poll is paused, or (outage) its online channel is: try again after it resumes.
+    "poll_paused": _("表决已暂停,恢复后请再投票"),
     "bad_request": _("选票内容不正确"),
     "delegated": _("您已委托他人代为表决，不能再自行投票"),
     "wrong_option": _("所选选项不属于本次表决"),

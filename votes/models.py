@@ -47,6 +47,20 @@ class PollStatus(models.TextChoices):
     FINAL = "final", _("最终结果")
 
 
+class PollSuspension(models.TextChoices):
+    """An open poll's voting suspended by staff (``poll_pause``; ``poll_resume`` lifts it).
+
+    The poll stays ``open``: its period, chain and ballots are untouched, only casting is gated.
+    """
+
+    NONE = "", _("正常进行")
+    # Every channel stops (e.g. a dispute over the ballot paper, a court order).
+    PAUSED = "paused", _("暂停表决")
+    # Only the online channel stops (the platform is down or under upgrade); staff go on
+    # entering paper, proxy, in-person and phone ballots.
+    OUTAGE = "outage", _("网上表决暂停(纸质票等继续录入)")
+
+
 class ChainScheme(models.IntegerChoices):
     """How a poll's ballot chain is sealed; fixed when the poll opens (docs/ballot-chain.md)."""
 
@@ -95,6 +109,16 @@ class Poll(models.Model):
     total_headcount = models.PositiveIntegerField(null=True, blank=True)
     total_area = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     opened_at = models.DateTimeField(null=True, blank=True)
+    suspension = models.CharField(
+        _("暂停状态"),
+        max_length=8,
+        choices=PollSuspension.choices,
+        blank=True,
+        default=PollSuspension.NONE,
+        db_default=PollSuspension.NONE,
+    )
+    suspended_at = models.DateTimeField(_("暂停时间"), null=True, blank=True)
+    suspension_reason = models.TextField(_("暂停原因"), blank=True, default="", db_default="")
     closed_at = models.DateTimeField(null=True, blank=True)
     objection_until = models.DateTimeField(null=True, blank=True)
     finalised_at = models.DateTimeField(null=True, blank=True)
@@ -131,6 +155,26 @@ class Poll(models.Model):
 
     def __str__(self) -> str:
         return self.question
+
+    @property
+    def is_paused(self) -> bool:
+        """Open, with every channel suspended."""
+        return self.status == PollStatus.OPEN and self.suspension == PollSuspension.PAUSED
+
+    @property
+    def is_online_suspended(self) -> bool:
+        """Open, with online casting suspended (a pause or an outage of the online channel)."""
+        return self.status == PollStatus.OPEN and self.suspension != PollSuspension.NONE
+
+    @property
+    def stage_label(self) -> str:
+        """The status as people read it: a paused or outage poll, a preliminary result (owners'
+        polls during the objection period), a final one."""
+        if self.status == PollStatus.OPEN and self.suspension:
+            return str(PollSuspension(self.suspension).label)
+        if self.status == PollStatus.CLOSED and self.kind == Kind.OWNERS:
+            return str(_("初步结果(公示期)"))
+        return str(self.get_status_display())
 
 
 class Option(models.Model):
@@ -250,6 +294,11 @@ class PollEventKind(models.TextChoices):
     FINALISED = "finalised", _("公布最终结果")
     REOPENED = "reopened", _("误截止后重新开放")
     NOTE = "note", _("说明")
+    PAUSED = "paused", _("暂停表决")
+    OUTAGE = "outage", _("网上表决暂停(纸质票等继续录入)")
+    RESUMED = "resumed", _("恢复表决")
+    OBJECTION = "objection", _("收到异议")
+    ANSWERED = "answered", _("答复异议")
 
 
 class PollEvent(models.Model):
@@ -266,6 +315,74 @@ class PollEvent(models.Model):
 
     class Meta:
         ordering = ["at", "pk"]
+
+
+class ObjectionChannel(models.TextChoices):
+    """How an objection to a preliminary result reached the committee."""
+
+    IN_PERSON = "in_person", _("来访")
+    LETTER = "letter", _("书面信函")
+    PHONE = "phone", _("电话")
+    ONLINE = "online", _("网上留言")
+    BOX = "box", _("意见箱")
+
+
+class PollObjection(models.Model):
+    """An objection (异议) to an owners' poll's preliminary result, received during (or after)
+    its objection period, and the committee's answer. Recorded and answered by committee staff
+    (``votes.services.objections``); the final result is refused while one stands unanswered.
+    """
+
+    poll = models.ForeignKey(Poll, on_delete=models.PROTECT, related_name="objections")
+    objector_name = models.CharField(_("异议人"), max_length=60)
+    unit_label = models.CharField(_("房号"), max_length=60, blank=True)
+    text = models.TextField(_("异议内容"))
+    channel = models.CharField(_("提出方式"), max_length=10, choices=ObjectionChannel.choices)
+    received_at = models.DateTimeField(_("收到时间"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("登记人"),
+    )
+    recorded_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
+    answer = models.TextField(_("答复"), blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("答复人"),
+    )
+    answered_at = models.DateTimeField(_("答复时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("表决异议")
+        verbose_name_plural = _("表决异议")
+        ordering = ["poll", "received_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(answered_at__isnull=True, answer="")
+                    | (models.Q(answered_at__isnull=False) & ~models.Q(answer=""))
+                ),
+                name="objection_answer_complete",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.objector_name} {self.unit_label}".strip()
+
+    @property
+    def is_answered(self) -> bool:
+        return self.answered_at is not None
+
+    @property
+    def is_late(self) -> bool:
+        """Received after the objection period ended."""
+        until = self.poll.objection_until
+        return until is not None and self.received_at > until
 
 
 class PublicationReason(models.TextChoices):

@@ -35,6 +35,7 @@ from deliberation import scope
 from deliberation.exceptions import InvalidInput, NotPermitted
 from deliberation.models import Community, Resolution, User
 from meetings.minutes.notices import (
+    CHANGE_EVENT_KINDS,
     NoticeDetails,
     NoticeRefused,
     default_how_to_vote,
@@ -42,11 +43,12 @@ from meetings.minutes.notices import (
     notice_issue,
     notice_reissue,
     notice_withdraw,
+    poll_notice_drafts,
 )
 from meetings.minutes.rules import notice_communities
 from meetings.minutes.services import minutes_enqueue
 from meetings.models import Meeting, MeetingStatus, MinutesRecord, Notice, NoticeKind
-from votes.models import Poll, PollStatus
+from votes.models import Kind, Poll, PollStatus
 
 RERENDER_PERMISSION = "meetings.change_minutesrecord"
 
@@ -193,6 +195,12 @@ KIND_HELP = {
     NoticeKind.POLL_OPENING: gettext_lazy(
         "表决开始后发布:表决事项、冻结的总人数与总面积、表决期、表决方式和纸质票交回地点。"
     ),
+    NoticeKind.POLL_PROGRESS: gettext_lazy(
+        "表决期间随时发布:已参与表决的人数、面积及是否达到三分之二,不公布任何人的选择。"
+    ),
+    NoticeKind.POLL_CHANGE: gettext_lazy(
+        "暂停、暂停网上表决、恢复或延长表决期后发布:原因、当前状态、截止时间和变动记录。"
+    ),
     NoticeKind.PRELIMINARY_RESULT: gettext_lazy("表决截止后发布初步结果,公示期至少到异议期结束。"),
     NoticeKind.FINAL_RESULT: gettext_lazy("异议期结束、结果确定后发布最终结果。"),
     NoticeKind.RESOLUTION: gettext_lazy("公示决议内容、责任方、期限和办理进展。"),
@@ -206,6 +214,21 @@ def subject_queryset(kind: NoticeKind, communities: QuerySet[Community]) -> Quer
         return Poll.objects.filter(
             community__in=communities, status=PollStatus.OPEN, total_headcount__isnull=False
         ).order_by("-opened_at", "-pk")
+    if kind == NoticeKind.POLL_PROGRESS:
+        return Poll.objects.filter(community__in=communities, status=PollStatus.OPEN).order_by(
+            "-opened_at", "-pk"
+        )
+    if kind == NoticeKind.POLL_CHANGE:
+        return (
+            Poll.objects.filter(
+                community__in=communities,
+                kind=Kind.OWNERS,
+                status=PollStatus.OPEN,
+                events__kind__in=CHANGE_EVENT_KINDS,
+            )
+            .distinct()
+            .order_by("-opened_at", "-pk")
+        )
     if kind == NoticeKind.PRELIMINARY_RESULT:
         return Poll.objects.filter(
             community__in=communities, status=PollStatus.CLOSED, result__isnull=False
@@ -228,7 +251,7 @@ def subject_queryset(kind: NoticeKind, communities: QuerySet[Community]) -> Quer
 class SubjectChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Model) -> str:
         if isinstance(obj, Poll):
-            return f"{obj.question}({obj.get_status_display()})"
+            return f"{obj.question}({obj.stage_label})"
         if isinstance(obj, Resolution):
             return obj.proposal.title
         if isinstance(obj, Meeting):
@@ -353,6 +376,7 @@ def notices_admin_list(request: HttpRequest) -> HttpResponse:
         request,
         "cms/admin/notices/list.html",
         {
+            "drafts": poll_notice_drafts(communities),
             "notices": notices,
             "kinds": [(kind, KIND_HELP[kind]) for kind in NoticeKind],
             "communities": communities,
@@ -372,7 +396,13 @@ def notices_admin_issue(request: HttpRequest, kind: str) -> HttpResponse:
         notice_kind = NoticeKind(kind)
     except ValueError as error:
         raise Http404 from error
-    form = NoticeIssueForm(request.POST or None, kind=notice_kind, communities=communities)
+    # A draft on the desk links here with its poll preselected (``?subject=<poll id>``).
+    initial = (
+        {"subject": request.GET["subject"]} if request.GET.get("subject", "").isdigit() else {}
+    )
+    form = NoticeIssueForm(
+        request.POST or None, kind=notice_kind, communities=communities, initial=initial
+    )
     status = 200
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

@@ -54,6 +54,7 @@ REFUSAL_STATUS = {
     "already_voted": 409,
     "poll_closed": 409,
     "poll_not_open": 409,
+    "poll_paused": 409,
 }
 
 # Where a request fails outside any schema (an unreadable body, say): status → code.

@@ -5,7 +5,7 @@ A malformed ballot body is refused as the votes service refuses a bad ballot,
 ``VoteRefused("bad_request")``, so a client meets one vocabulary for ballots. Errors are raised
 and answered by ``cms/api/__init__.py``: 400 bad input or wrong option, 401 not signed in,
 403 not eligible / delegated / not staff / CSRF, 404 unknown poll, 409 already voted or the poll
-not open or closed.
+not open, closed or paused (``poll_paused``).
 """
 
 from __future__ import annotations

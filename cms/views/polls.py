@@ -4,6 +4,7 @@ staff lifecycle actions, CSV/JSON export. Plain HTML forms; no JavaScript needed
 from __future__ import annotations
 
 import csv
+from datetime import datetime
 from typing import Any
 
 from django.contrib import messages
@@ -34,6 +35,8 @@ from votes.services import (
     poll_extend,
     poll_finalise,
     poll_open,
+    poll_pause,
+    poll_resume,
 )
 
 
@@ -142,7 +145,13 @@ def poll_detail(request: HttpRequest, community: str, pk: int) -> HttpResponse:
             "voted": voted,
             "my_receipt": selectors.voter_receipt(poll, keys),
             "delegated": bool(keys) and poll.proxies.filter(voter_key__in=keys).exists(),
-            "can_vote": poll.status == PollStatus.OPEN and bool(keys) and not voted,
+            "can_vote": poll.status == PollStatus.OPEN
+            and not poll.is_online_suspended
+            and bool(keys)
+            and not voted,
+            "objections_open": (
+                poll.objections.filter(answered_at__isnull=True).count() if manage else 0
+            ),
             "can_manage": manage,
             "now": timezone.now(),
         },
@@ -243,9 +252,24 @@ def paper_entry(request: HttpRequest, community: str, pk: int) -> HttpResponse:
     )
 
 
+def _closes_at(value: str) -> datetime | None:
+    """A datetime-local field: None when empty; ``ValidationError`` when unreadable."""
+    if not value.strip():
+        return None
+    try:
+        closes_at = parse_datetime(value.strip())
+    except ValueError:
+        closes_at = None
+    if closes_at is None:
+        raise ValidationError({"closes_at": _("截止时间格式不正确")})
+    return timezone.make_aware(closes_at) if timezone.is_naive(closes_at) else closes_at
+
+
 @require_POST
 def poll_manage(request: HttpRequest, community: str, pk: int) -> HttpResponse:
-    """Staff lifecycle actions from the result page: open, close, extend, finalise."""
+    """Staff lifecycle actions from the result page: open, close, extend, pause (every channel,
+    or ``outage``: the online channel only), resume (optionally with a new closing time),
+    finalise. Each is logged on the poll's timeline and drafts its notice on the notice desk."""
     place, poll = _poll(request, community, pk)
     if not rules.can_manage_polls(request.user, place):
         raise PermissionDenied
@@ -259,11 +283,9 @@ def poll_manage(request: HttpRequest, community: str, pk: int) -> HttpResponse:
             poll_close(poll=poll, actor=actor)
             messages.success(request, _("表决已截止,结果已公布。"))
         elif action == "extend":
-            closes_at = parse_datetime(request.POST.get("closes_at", "") or "")
+            closes_at = _closes_at(request.POST.get("closes_at", ""))
             if closes_at is None:
                 raise ValidationError({"closes_at": _("请填写新的截止时间")})
-            if timezone.is_naive(closes_at):
-                closes_at = timezone.make_aware(closes_at)
             poll_extend(
                 poll=poll,
                 actor=actor,
@@ -271,6 +293,27 @@ def poll_manage(request: HttpRequest, community: str, pk: int) -> HttpResponse:
                 reason=request.POST.get("reason", ""),
             )
             messages.success(request, _("表决期已延长,并已公告。"))
+        elif action in ("pause", "outage"):
+            poll_pause(
+                poll=poll,
+                actor=actor,
+                reason=request.POST.get("reason", ""),
+                online_only=action == "outage",
+            )
+            messages.success(
+                request,
+                _("已暂停网上表决,纸质票等继续录入;公告草稿已在公示发布页。")
+                if action == "outage"
+                else _("表决已暂停;公告草稿已在公示发布页。"),
+            )
+        elif action == "resume":
+            poll_resume(
+                poll=poll,
+                actor=actor,
+                reason=request.POST.get("reason", ""),
+                closes_at=_closes_at(request.POST.get("closes_at", "")),
+            )
+            messages.success(request, _("表决已恢复;公告草稿已在公示发布页。"))
         elif action == "finalise":
             poll_finalise(poll=poll, actor=actor, note=request.POST.get("note", ""))
             messages.success(request, _("最终结果已公布。"))

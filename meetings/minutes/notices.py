@@ -1,8 +1,14 @@
 """Public notices (公示): what each kind shows, and issuing, reissuing and withdrawing them.
 
 Kinds: a poll's opening (the frozen electorate Ht/At, the voting period, how to vote, where paper
-ballots go), its preliminary result (with the objection period) and its final result, a
-resolution with its progress, and a meeting announcement.
+ballots go, the rules declared for it), its progress (participation by head and area against
+the thresholds, never the choices), a change of its period (pause, outage of the online channel,
+resumption, extension), its preliminary result (with the objection period) and its final result
+(with the objections received and their answers), a resolution with its progress, and a meeting
+announcement. Every poll notice carries the ballot chain head at its time (``chain``).
+
+The poll's notices follow the poll by themselves as drafts (``poll_notice_drafts``): the desk
+lists what a poll's state calls for and committee staff issue it; nothing is posted without them.
 
 A notice is a snapshot: ``notice_issue`` stores what the notice shows as JSON and issues a new
 notice with the next serial number of the community's year only when that snapshot differs from
@@ -26,9 +32,10 @@ from typing import IO, Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Count, Max, QuerySet, Sum
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext
 
 from deliberation.exceptions import NotPermitted
@@ -46,9 +53,26 @@ from meetings.minutes.context import (
 from meetings.minutes.rules import may_issue_notices
 from meetings.minutes.tasks import render_notice_task
 from meetings.models import Meeting, MeetingStatus, Notice, NoticeKind
-from votes.models import Kind, Poll, PollStatus
+from votes.models import (
+    Ballot,
+    ChainHeadPublication,
+    Kind,
+    Poll,
+    PollEvent,
+    PollEventKind,
+    PollObjection,
+    PollStatus,
+    PublicationReason,
+)
 
 RESULT_KINDS = (NoticeKind.PRELIMINARY_RESULT, NoticeKind.FINAL_RESULT)
+# The poll events a change notice (表决期变动公告) announces.
+CHANGE_EVENT_KINDS = (
+    PollEventKind.PAUSED,
+    PollEventKind.OUTAGE,
+    PollEventKind.RESUMED,
+    PollEventKind.EXTENDED,
+)
 
 
 class NoticeRefused(ValueError):
@@ -126,10 +150,182 @@ def poll_opening_content(poll: Poll, details: NoticeDetails | None = None) -> di
             "closes_at": format_datetime(poll.closes_at),
         },
         "owners": owners,
+        "rules": declared_rules(poll),
+        "chain": _opening_chain(poll),
         "how_to_vote": details.how_to_vote or default_how_to_vote(),
         "paper_ballots": details.paper_ballots,
         "public_url": public_url(poll_public_path(poll)),
     }
+
+
+def declared_rules(poll: Poll) -> list[str]:
+    """The rules declared for the poll and frozen when it opened, as printed on its notices."""
+    spec = poll.frozen_spec or {}
+    lines = [
+        gettext("通过规则:%(rule)s") % {"rule": poll.get_rule_display()},
+        gettext("表决方式:%(method)s;%(secrecy)s")
+        % {
+            "method": poll.get_method_display(),
+            "secrecy": poll.get_secrecy_display(),
+        },
+    ]
+    if poll.kind == Kind.OWNERS:
+        lines.append(
+            gettext(
+                "参与表决的专有部分面积和人数均须达到总数的三分之二以上(含本数),"
+                "空白票、弃权票计入参与表决。"
+            )
+        )
+    if spec.get("deem_nonvoters_majority"):
+        lines.append(
+            gettext("依据“%(clause)s”,未参与表决视为同意多数(结果同时公布实际票数)。")
+            % {"clause": spec.get("deem_nonvoters_clause", "")}
+        )
+    lines.append(gettext("规则自表决开始起固定,表决期间不得更改。"))
+    return lines
+
+
+def _chain(seq: int, head: str, at: Any) -> dict[str, Any]:
+    return {"seq": seq, "head": head, "at": format_datetime(at)}
+
+
+def _opening_chain(poll: Poll) -> dict[str, Any]:
+    """The chain head published when the poll opened (genesis, no ballot yet)."""
+    first = (
+        ChainHeadPublication.objects.filter(poll=poll, reason=PublicationReason.OPENED)
+        .order_by("published_at", "pk")
+        .first()
+    )
+    if first is None:
+        return _chain(0, poll.chain_head, poll.opened_at)
+    return _chain(first.seq, first.head, first.published_at)
+
+
+def poll_participation(poll: Poll) -> dict[str, Any]:
+    """How many took part so far, by head and by area, against the frozen totals and the
+    two-thirds participation threshold (owners' decisions). Never what anyone chose."""
+    sums = Ballot.objects.filter(poll=poll).aggregate(
+        ballots=Count("pk"), headcount=Sum("headcount"), area=Sum("area")
+    )
+    headcount = sums["headcount"] or 0
+    area = sums["area"] or 0
+    total_headcount = poll.total_headcount or 0
+    total_area = poll.total_area or 0
+    owners = poll.kind == Kind.OWNERS
+
+    def share(part: Any, whole: Any) -> str:
+        return f"{(part * 100 / whole):.2f}%" if whole else "—"
+
+    return {
+        "ballots": sums["ballots"],
+        "headcount": headcount,
+        "total_headcount": total_headcount,
+        "headcount_share": share(headcount, total_headcount),
+        # 3·Hp ≥ 2·Ht and 3·Ap ≥ 2·At (DESIGN.md), in integers and exact decimals.
+        "headcount_met": owners and 3 * headcount >= 2 * total_headcount,
+        "area": format_area(area) if owners else "",
+        "total_area": format_area(total_area) if owners else "",
+        "area_share": share(area, total_area) if owners else "",
+        "area_met": owners and 3 * area >= 2 * total_area,
+    }
+
+
+def poll_progress_content(poll: Poll) -> dict[str, Any]:
+    """A progress notice (表决进度公告) of an open poll: participation so far against the
+    totals and thresholds, the period, and the chain head now. Raises ``NoticeNotReady``
+    unless the poll is open."""
+    if poll.status != PollStatus.OPEN:
+        raise NoticeNotReady(gettext("只有表决中的表决可以发布进度公告。"))
+    return {
+        "kind": NoticeKind.POLL_PROGRESS.value,
+        "title": gettext("关于“%(question)s”的表决进度公告") % {"question": poll.question},
+        "proposal": poll.proposal.title if poll.proposal is not None else "",
+        "poll": {
+            "question": poll.question,
+            "rule": poll.get_rule_display(),
+            "opens_at": format_datetime(poll.opened_at or poll.opens_at),
+            "closes_at": format_datetime(poll.closes_at),
+            "stage": poll.stage_label,
+        },
+        "owners": poll.kind == Kind.OWNERS,
+        "participation": poll_participation(poll),
+        "as_of": format_datetime(timezone.now()),
+        "chain": _chain(poll.ballot_seq, poll.chain_head, timezone.now()),
+        "public_url": public_url(poll_public_path(poll)),
+    }
+
+
+def _change_events(poll: Poll) -> list[PollEvent]:
+    return list(poll.events.filter(kind__in=CHANGE_EVENT_KINDS).order_by("at", "pk"))
+
+
+def _change_line(event: PollEvent) -> dict[str, Any]:
+    data = event.data or {}
+    at = format_datetime(event.at)
+    if event.kind == PollEventKind.PAUSED:
+        text = gettext("自 %(at)s 起暂停表决,暂停期间网上表决和纸质表决票均不受理。") % {"at": at}
+    elif event.kind == PollEventKind.OUTAGE:
+        text = gettext(
+            "自 %(at)s 起暂停网上表决;纸质表决票、书面委托和电话表决照常由工作人员受理。"
+        ) % {"at": at}
+    elif event.kind == PollEventKind.RESUMED:
+        text = gettext("自 %(at)s 起恢复表决。") % {"at": at}
+    else:
+        until = data.get("closes_at")
+        until_text = format_datetime(parse_datetime(until)) if until else ""
+        text = gettext("%(at)s 决定表决截止时间延至 %(until)s。") % {"at": at, "until": until_text}
+    return {"id": event.pk, "kind": event.kind, "at": at, "text": text, "reason": event.note}
+
+
+def poll_change_content(poll: Poll) -> dict[str, Any]:
+    """A change notice (表决期变动公告): the latest pause, outage, resumption or extension
+    with its reason, the poll's state and closing time now, every change so far, and the chain
+    head at the change. Raises ``NoticeNotReady`` when the poll has had no such change."""
+    events = _change_events(poll)
+    if not events or poll.status == PollStatus.DRAFT:
+        raise NoticeNotReady(gettext("该表决没有暂停、恢复或延期记录,无需发布变动公告。"))
+    latest = events[-1]
+    titles = {
+        PollEventKind.PAUSED: gettext("关于“%(question)s”暂停表决的公告"),
+        PollEventKind.OUTAGE: gettext("关于“%(question)s”暂停网上表决的公告"),
+        PollEventKind.RESUMED: gettext("关于“%(question)s”恢复表决的公告"),
+        PollEventKind.EXTENDED: gettext("关于“%(question)s”延长表决期的公告"),
+    }
+    data = latest.data or {}
+    return {
+        "kind": NoticeKind.POLL_CHANGE.value,
+        "title": titles[PollEventKind(latest.kind)] % {"question": poll.question},
+        "proposal": poll.proposal.title if poll.proposal is not None else "",
+        "event": _change_line(latest),
+        "history": [_change_line(event) for event in events],
+        "poll": {
+            "question": poll.question,
+            "stage": poll.stage_label,
+            "closes_at": format_datetime(poll.closes_at),
+        },
+        "reconcile": latest.kind in (PollEventKind.OUTAGE, PollEventKind.RESUMED),
+        "chain": _chain(
+            int(data.get("ballots", poll.ballot_seq)),
+            str(data.get("chain_head", poll.chain_head)),
+            latest.at,
+        ),
+        "public_url": public_url(poll_public_path(poll)),
+    }
+
+
+def _objections_view(poll: Poll) -> list[dict[str, Any]]:
+    """Objections as printed on the final notice: what was raised and the answer, without the
+    objector's name or unit."""
+    return [
+        {
+            "received_at": format_datetime(item.received_at),
+            "channel": item.get_channel_display(),
+            "text": item.text,
+            "answer": item.answer,
+            "answered_at": format_datetime(item.answered_at),
+        }
+        for item in PollObjection.objects.filter(poll=poll).order_by("received_at", "pk")
+    ]
 
 
 def vote_result_content(poll: Poll, kind: NoticeKind | None = None) -> dict[str, Any]:
@@ -163,6 +359,8 @@ def vote_result_content(poll: Poll, kind: NoticeKind | None = None) -> dict[str,
         "owners": poll.kind == Kind.OWNERS,
         "final": final,
         "objection_until": format_datetime(poll.objection_until),
+        "objections": _objections_view(poll) if final else [],
+        "chain": _chain(poll.ballot_seq, poll.chain_head, poll.closed_at),
         "public_url": public_url(poll_public_path(poll)),
     }
 
@@ -259,6 +457,18 @@ def _subject(
                 (kind,),
                 {"poll": poll},
                 lambda: poll_opening_content(poll, details),
+                _local_date(poll.closes_at),
+            )
+        if kind in (NoticeKind.POLL_PROGRESS, NoticeKind.POLL_CHANGE):
+            build = (
+                poll_progress_content if kind == NoticeKind.POLL_PROGRESS else (poll_change_content)
+            )
+            return _Subject(
+                poll.community,
+                kind,
+                (kind,),
+                {"poll": poll},
+                lambda: build(poll),
                 _local_date(poll.closes_at),
             )
         result_kind = kind
@@ -554,3 +764,90 @@ def notice_attach_posting_photo(*, notice: Notice, actor: User | None, upload: I
             storage = notice.posting_photo.storage
             transaction.on_commit(lambda: storage.delete(old))
     return notice
+
+
+# --- drafts: what a poll's state calls for --------------------------------------------------------
+
+# Finalised polls drop off the draft list after this long, whether their notice was issued or not.
+DRAFT_HORIZON = timedelta(days=90)
+
+
+@dataclass(frozen=True)
+class NoticeDraft:
+    """A notice an owners' poll calls for and nobody has issued yet (staff issue it)."""
+
+    poll: Poll
+    kind: NoticeKind
+    why: str
+
+
+def poll_notice_drafts(communities: QuerySet[Community], *, now: Any = None) -> list[NoticeDraft]:
+    """The notices the owners' polls of ``communities`` call for, not yet issued (or withdrawn
+    since): the opening of an open poll, its latest pause/outage/resumption/extension, the
+    preliminary result of a closed poll, the final result. Progress notices are issued when
+    staff choose, so never drafted. Three queries whatever the number of polls."""
+    now = now or timezone.now()
+    polls = list(
+        Poll.objects.filter(
+            community__in=communities,
+            kind=Kind.OWNERS,
+            status__in=[PollStatus.OPEN, PollStatus.CLOSED, PollStatus.FINAL],
+        )
+        .exclude(status=PollStatus.FINAL, finalised_at__lt=now - DRAFT_HORIZON)
+        .select_related("community")
+        .order_by("-opened_at", "-pk")
+    )
+    if not polls:
+        return []
+    issued: dict[tuple[int, str], set[Any]] = {}
+    for poll_id, kind, event_id in Notice.objects.filter(
+        poll__in=polls, withdrawn_at__isnull=True
+    ).values_list("poll_id", "kind", "content__event__id"):
+        issued.setdefault((poll_id, kind), set()).add(event_id)
+    latest_change: dict[int, PollEvent] = {}
+    for event in PollEvent.objects.filter(poll__in=polls, kind__in=CHANGE_EVENT_KINDS).order_by(
+        "at", "pk"
+    ):
+        latest_change[event.poll_id] = event
+    drafts = []
+    for poll in polls:
+
+        def missing(kind: NoticeKind, poll_id: int = poll.pk) -> bool:
+            return (poll_id, kind.value) not in issued
+
+        if poll.status == PollStatus.OPEN and missing(NoticeKind.POLL_OPENING):
+            drafts.append(
+                NoticeDraft(
+                    poll,
+                    NoticeKind.POLL_OPENING,
+                    gettext("表决已开始,请公告总人数、总面积和表决期。"),
+                )
+            )
+        change = latest_change.get(poll.pk)
+        if (
+            change is not None
+            and poll.status == PollStatus.OPEN
+            and change.pk not in issued.get((poll.pk, NoticeKind.POLL_CHANGE.value), set())
+        ):
+            drafts.append(
+                NoticeDraft(
+                    poll,
+                    NoticeKind.POLL_CHANGE,
+                    gettext("%(change)s,请发布公告。") % {"change": change.get_kind_display()},
+                )
+            )
+        if poll.status == PollStatus.CLOSED and missing(NoticeKind.PRELIMINARY_RESULT):
+            drafts.append(
+                NoticeDraft(
+                    poll,
+                    NoticeKind.PRELIMINARY_RESULT,
+                    gettext("表决已截止,请公示初步结果和异议期。"),
+                )
+            )
+        if poll.status == PollStatus.FINAL and missing(NoticeKind.FINAL_RESULT):
+            drafts.append(
+                NoticeDraft(
+                    poll, NoticeKind.FINAL_RESULT, gettext("异议期已满,最终结果已确定,请公告。")
+                )
+            )
+    return drafts

@@ -21,6 +21,7 @@ from meetings.models import Meeting, MeetingStatus, Notice, NoticeKind
 from tests.factories.minutes import build_minutes_scene
 from tests.factories.proposals import image_bytes
 from votes.models import PollStatus
+from votes.services import poll_pause
 
 pytestmark = pytest.mark.django_db
 
@@ -102,6 +103,16 @@ def test_committee_issues_each_kind_from_the_admin(scene, committee):
             "how_to_vote": "线上扫码表决,或领取纸质票。",
             "paper_ballots": "居委会一楼票箱",
         },
+    )
+    assert response.status_code == 302
+    # Progress while open; a change notice once the poll was paused (pollnotices).
+    response = committee.post(
+        reverse("notices_admin_issue", args=["poll_progress"]), {"subject": scene.poll.pk}
+    )
+    assert response.status_code == 302
+    poll_pause(poll=scene.poll, actor=scene.members["facilitator"].user, reason="选票印错")
+    response = committee.post(
+        reverse("notices_admin_issue", args=["poll_change"]), {"subject": scene.poll.pk}
     )
     assert response.status_code == 302
     kinds = set(Notice.objects.values_list("kind", flat=True))

@@ -15,6 +15,7 @@ from votes.services.casting import (
     proxy_register,
 )
 from votes.services.chain import poll_publish_chain_head, polls_publish_chain_heads
+from votes.services.objections import objection_answer, objection_record
 from votes.services.polls import (
     DueClosing,
     poll_close,
@@ -23,8 +24,10 @@ from votes.services.polls import (
     poll_extend,
     poll_finalise,
     poll_open,
+    poll_pause,
     poll_reopen,
     poll_reopenable,
+    poll_resume,
     poll_update,
     polls_close_due,
 )
@@ -38,15 +41,19 @@ __all__ = [
     "ballot_cast",
     "ballots_cast_batch",
     "normalise_choice",
+    "objection_answer",
+    "objection_record",
     "poll_close",
     "poll_close_if_due",
     "poll_create",
     "poll_extend",
     "poll_finalise",
     "poll_open",
+    "poll_pause",
     "poll_publish_chain_head",
     "poll_reopen",
     "poll_reopenable",
+    "poll_resume",
     "poll_tally",
     "poll_update",
     "polls_close_due",

@@ -50,6 +50,7 @@ from votes.models import (
     ProxyAuthorisation,
     Secrecy,
 )
+from votes.suspension import suspension_refusal
 
 STAFF_CHANNELS = {BallotChannel.PAPER, BallotChannel.PROXY, BallotChannel.IN_PERSON}
 
@@ -362,6 +363,9 @@ def _cast_for_poll(
     secret = poll.frozen_spec.get("secrecy", poll.secrecy) == Secrecy.SECRET
     candidates: list[_Pending] = []
     for i, request in items:
+        if suspended := suspension_refusal(poll, request.channel):
+            outcomes[i] = _refuse(request, suspended)
+            continue
         resolved = _resolve_voter(request, index)
         if isinstance(resolved, CastOutcome):
             outcomes[i] = resolved
@@ -521,6 +525,7 @@ LOCK_FIELDS = (
     "ballot_seq",
     "chain_head",
     "chain_scheme",
+    "suspension",
 )
 
 

@@ -5,6 +5,13 @@ a poll short of participation, or by ``poll_reopen`` of a deliberative poll clos
 whose result is not yet published (a meeting holds its polls' results until it closes).
 Every step takes the poll's row lock and logs a ``PollEvent`` (the public announcement list on
 the result page).
+
+An open poll may be suspended (``poll_pause``: every channel, or an outage of the online channel
+only) and resumed (``poll_resume``); it stays ``open`` meanwhile and the deadline run leaves it
+alone (staff resume, extend or close it). Owners' polls go ``closed`` (preliminary result,
+objection period) → ``final``: ``poll_finalise`` is refused before the objection period ends,
+even when every objection so far is answered (the period is announced and more may come), and
+after it while any objection stands unanswered (``votes.services.objections``).
 """
 
 from __future__ import annotations
@@ -39,6 +46,7 @@ from votes.models import (
     PollEvent,
     PollEventKind,
     PollStatus,
+    PollSuspension,
     PublicationReason,
     Rule,
     Secrecy,
@@ -351,6 +359,17 @@ def poll_close(*, poll: Poll, actor: User | None, finalise: bool = True) -> Poll
     now = timezone.now()
     result = poll_tally(locked)
     poll_publish_chain_head(poll=locked, reason=PublicationReason.CLOSED, now=now)
+    if locked.suspension:
+        _log(
+            locked,
+            PollEventKind.RESUMED,
+            actor,
+            note=_("截止表决,暂停随之结束"),
+            mode=locked.suspension,
+        )
+        locked.suspension = PollSuspension.NONE
+        locked.suspended_at = None
+        locked.suspension_reason = ""
     locked.status = PollStatus.CLOSED
     locked.closed_at = now
     locked.result = result
@@ -383,6 +402,80 @@ def poll_close(*, poll: Poll, actor: User | None, finalise: bool = True) -> Poll
     if not finalise:
         return locked
     return _finalise_locked(locked, actor=actor, note="", resolution=None)
+
+
+@transaction.atomic
+def poll_pause(*, poll: Poll, actor: User | None, reason: str, online_only: bool = False) -> Poll:
+    """Suspend an open poll's voting with ``reason``: every channel, or with ``online_only`` an
+    outage of the online channel while staff go on entering paper, proxy and phone ballots.
+
+    Casting refuses what is suspended with ``poll_paused`` (``votes.suspension``); the period,
+    chain and ballots stay. A paused poll may switch to an outage or back (logged again).
+    Raises ``ValidationError`` without a reason, ``PollStateError`` unless open or when already
+    suspended the same way.
+    """
+    locked = Poll.objects.select_for_update().get(pk=poll.pk)
+    if not reason.strip():
+        raise ValidationError({"reason": _("请说明暂停理由")})
+    if locked.status != PollStatus.OPEN:
+        raise PollStateError(_("只有表决中的表决可以暂停"))
+    mode = PollSuspension.OUTAGE if online_only else PollSuspension.PAUSED
+    if locked.suspension == mode:
+        raise PollStateError(_("表决已处于该暂停状态"))
+    now = timezone.now()
+    locked.suspension = mode
+    locked.suspended_at = now
+    locked.suspension_reason = reason.strip()
+    locked.save(update_fields=["suspension", "suspended_at", "suspension_reason"])
+    poll_publish_chain_head(poll=locked, reason=PublicationReason.MANUAL, now=now)
+    _log(
+        locked,
+        PollEventKind.OUTAGE if online_only else PollEventKind.PAUSED,
+        actor,
+        note=reason.strip(),
+        ballots=locked.ballot_seq,
+        chain_head=locked.chain_head,
+    )
+    return locked
+
+
+@transaction.atomic
+def poll_resume(
+    *, poll: Poll, actor: User | None, reason: str, closes_at: dt.datetime | None = None
+) -> Poll:
+    """Lift a pause or an outage; ``closes_at`` extends the period at the same time (logged as
+    its own ``extended`` event). A poll whose closing time passed while suspended must be given
+    a later one. Raises ``ValidationError`` (no reason, no later closing time when needed),
+    ``PollStateError`` unless the poll is open and suspended.
+    """
+    locked = Poll.objects.select_for_update().get(pk=poll.pk)
+    if not reason.strip():
+        raise ValidationError({"reason": _("请说明恢复表决的情况")})
+    if locked.status != PollStatus.OPEN or not locked.suspension:
+        raise PollStateError(_("表决没有暂停,无需恢复"))
+    now = timezone.now()
+    if closes_at is None and locked.closes_at is not None and locked.closes_at <= now:
+        raise ValidationError({"closes_at": _("原截止时间已过,恢复时请填写新的截止时间")})
+    mode = locked.suspension
+    suspended_at = locked.suspended_at
+    locked.suspension = PollSuspension.NONE
+    locked.suspended_at = None
+    locked.suspension_reason = ""
+    locked.save(update_fields=["suspension", "suspended_at", "suspension_reason"])
+    poll_publish_chain_head(poll=locked, reason=PublicationReason.MANUAL, now=now)
+    _log(
+        locked,
+        PollEventKind.RESUMED,
+        actor,
+        note=reason.strip(),
+        mode=mode,
+        suspended_at=suspended_at.isoformat() if suspended_at else None,
+        ballots=locked.ballot_seq,
+        chain_head=locked.chain_head,
+    )
+    if closes_at is not None:
+        return poll_extend(poll=locked, actor=actor, closes_at=closes_at, reason=reason)
+    return locked
 
 
 def poll_reopenable(poll: Poll) -> bool:
@@ -457,6 +550,7 @@ def poll_close_if_due(*, poll: Poll | int, now: dt.datetime | None = None) -> Po
         if (
             locked is None
             or locked.status != PollStatus.OPEN
+            or locked.suspension != PollSuspension.NONE
             or locked.closes_at is None
             or locked.closes_at > now
         ):
@@ -474,7 +568,9 @@ def polls_close_due(*, now: dt.datetime | None = None) -> DueClosing:
     """
     now = now or timezone.now()
     report = DueClosing()
-    due = Poll.objects.filter(status=PollStatus.OPEN, closes_at__lte=now).order_by("pk")
+    due = Poll.objects.filter(
+        status=PollStatus.OPEN, suspension=PollSuspension.NONE, closes_at__lte=now
+    ).order_by("pk")
     for pk in list(due.values_list("pk", flat=True)):
         try:
             closed = poll_close_if_due(poll=pk, now=now)
@@ -514,6 +610,11 @@ def poll_finalise(
             raise PollStateError(_("只有已截止(公示中)的表决可以公布最终结果"))
         if not force and locked.objection_until and timezone.now() < locked.objection_until:
             raise PollStateError(_("公示期尚未结束"))
+        unanswered = locked.objections.filter(answered_at__isnull=True).count()
+        if unanswered:
+            raise PollStateError(
+                _("还有 %(count)s 件异议未答复,答复后才能公布最终结果") % {"count": unanswered}
+            )
         problem = poll_chain_problem(locked)
         if problem is not None:
             raise PollStateError(
