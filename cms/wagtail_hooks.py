@@ -16,6 +16,7 @@ from cms.admin import (
     registry,
     resolutions,
     roster,
+    street,
     triage,
 )
 
@@ -33,5 +34,6 @@ __all__ = [
     "registry",
     "resolutions",
     "roster",
+    "street",
     "triage",
 ]
