@@ -82,7 +82,11 @@ def pages(found: dict[str, str]) -> list[dict[str, Any]]:
     anon = "anonymous"
     return [
         {"name": "bare Django page (floor)", "path": "/bench/bare/", "kind": "floor"},
-        {"name": "bare view behind Sifang's middleware", "path": "/bench/bare-stack/", "kind": "info"},
+        {
+            "name": "bare view behind Sifang's middleware",
+            "path": "/bench/bare-stack/",
+            "kind": "info",
+        },
         {"name": "home", "path": "/", "kind": anon},
         {"name": "community home", "path": f"/{slug}/", "kind": anon},
         {
@@ -112,6 +116,7 @@ def environment(args: argparse.Namespace) -> dict[str, str]:
         env.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/sifang_http")
     if args.redis:
         env.setdefault("REDIS_URL", args.redis)
+    env["SIFANG_PAGE_CACHE"] = "0" if args.no_page_cache else "1"
     env.update(
         {
             "DJANGO_SETTINGS_MODULE": "bench.http_settings",
@@ -135,14 +140,24 @@ def manage(env: dict[str, str], *argv: str) -> str:
 def ensure_postgres_database(url: str) -> None:
     name = url.rsplit("/", 1)[1]
     exists = subprocess.run(
-        ["psql", "-h", "127.0.0.1", "-U", "postgres", "-tAc",
-         f"SELECT 1 FROM pg_database WHERE datname = '{name}'"],
-        capture_output=True, text=True, check=False,
+        [
+            "psql",
+            "-h",
+            "127.0.0.1",
+            "-U",
+            "postgres",
+            "-tAc",
+            f"SELECT 1 FROM pg_database WHERE datname = '{name}'",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if exists.stdout.strip() != "1":
         subprocess.run(
             ["psql", "-h", "127.0.0.1", "-U", "postgres", "-c", f'CREATE DATABASE "{name}"'],
-            check=True, capture_output=True,
+            check=True,
+            capture_output=True,
         )
 
 
@@ -170,24 +185,30 @@ def wait_for_port(port: int, timeout: float = 60.0) -> float:
     raise RuntimeError(f"daphne did not listen on {port} within {timeout} s")
 
 
-def fetch(url: str, cookie: str = "") -> tuple[int, int, float]:
+def fetch(url: str, cookie: str = "") -> tuple[int, int, float, str]:
+    """Status, body size, seconds, and the page cache's answer (``X-Sifang-Page-Cache``)."""
     request = urllib.request.Request(url, headers={"Cookie": cookie} if cookie else {})
     start = time.perf_counter()
     try:
         with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 (our server)
             body = response.read()
-            status = response.status
+            status, cached = response.status, response.headers.get("X-Sifang-Page-Cache", "")
     except urllib.error.HTTPError as error:
-        body, status = error.read(), error.code
-    return status, len(body), time.perf_counter() - start
+        body, status, cached = error.read(), error.code, ""
+    return status, len(body), time.perf_counter() - start, cached
 
 
 def flush_cache(env: dict[str, str]) -> None:
     """Empty the Redis database the server caches in, so each run starts cold."""
     if env.get("REDIS_URL"):
         subprocess.run(
-            [PYTHON, "-c", "import os, redis; redis.Redis.from_url(os.environ['REDIS_URL']).flushdb()"],
-            env=env, check=True,
+            [
+                PYTHON,
+                "-c",
+                "import os, redis; redis.Redis.from_url(os.environ['REDIS_URL']).flushdb()",
+            ],
+            env=env,
+            check=True,
         )
 
 
@@ -199,9 +220,18 @@ class Daphne:
         self.log_file = self.log.open("w")
         self.started = time.monotonic()
         self.process = subprocess.Popen(
-            [str(VENV_BIN / "daphne"), "-b", "127.0.0.1", "-p", str(self.port),
-             "bench.http_asgi:application"],
-            cwd=ROOT, env=self.env, stdout=self.log_file, stderr=subprocess.STDOUT,
+            [
+                str(VENV_BIN / "daphne"),
+                "-b",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "bench.http_asgi:application",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=self.log_file,
+            stderr=subprocess.STDOUT,
         )
         self.listening = wait_for_port(self.port)
         return self
@@ -253,19 +283,25 @@ def one_run(
     }
     flush_cache(env)
     with Daphne(env, args.port, OUT_DIR / f"http-daphne-{rep}.log") as server:
-        status, size, seconds = fetch(base + "/")
+        status, size, seconds, _ = fetch(base + "/")
         run["first_request_s"] = round(seconds, 4)
         run["first_request_status"] = status
         run["start_to_listen_s"] = round(server.listening - server.started, 3)
         for page in pages(found):
             signed_in = page["kind"] == "signed_in"
-            status, size, _ = fetch(base + page["path"], cookie if signed_in else "")
+            status, size, _, _ = fetch(base + page["path"], cookie if signed_in else "")
             if status != 200:
                 raise RuntimeError(f"{page['path']} answered {status}")
+            cached = fetch(base + page["path"], cookie if signed_in else "")[3]
             result = wrk(base + page["path"], args, cookie if signed_in else "")
-            result.update({"path": page["path"], "kind": page["kind"], "bytes": size})
+            result.update(
+                {"path": page["path"], "kind": page["kind"], "bytes": size, "cache": cached}
+            )
             run["pages"][page["name"]] = result
-            print(f"  rep {rep}  {page['name']:<40} {result['rps']:>8.1f} req/s", flush=True)
+            print(
+                f"  rep {rep}  {page['name']:<40} {result['rps']:>8.1f} req/s  {cached}",
+                flush=True,
+            )
     run["load_after"] = os.getloadavg()[0]
     floor = run["pages"]["bare Django page (floor)"]["rps"]
     for result in run["pages"].values():
@@ -334,6 +370,7 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=10, help="seconds of wrk per page")
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--port", type=int, default=8360)
+    parser.add_argument("--no-page-cache", action="store_true", help="serve without the page cache")
     parser.add_argument("--no-seed", action="store_true", help="skip migrate, seed, collectstatic")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
@@ -354,13 +391,15 @@ def main() -> None:
         "benchmark": "http",
         "db": args.db,
         "redis": bool(env.get("REDIS_URL")),
+        "page_cache": not args.no_page_cache,
         "commit": commit,
         "wrk": f"-t1 -c{args.connections} -d{args.duration}s",
         "nproc": os.cpu_count(),
         "runs": runs,
         "summary": summary,
     }
-    out = args.out or OUT_DIR / f"http-{args.db}.json"
+    suffix = "-nocache" if args.no_page_cache else ""
+    out = args.out or OUT_DIR / f"http-{args.db}{suffix}.json"
     out.write_text(json.dumps(report, indent=2, ensure_ascii=False))
     print(table(summary))
     print(f"written to {out}")

@@ -1,6 +1,11 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from config import choices, i18n
+
+# Before any app's models are imported (they bind get_<field>_display): config/choices.py.
+choices.install()
+
 
 class CmsConfig(AppConfig):
     verbose_name = _("网站")
@@ -11,7 +16,6 @@ class CmsConfig(AppConfig):
         from django.db.backends.signals import connection_created
 
         from cms import page_cache
-        from config import i18n
 
         # One dictionary per language instead of ~30 searched in turn (config/i18n.py).
         i18n.install()

@@ -65,6 +65,8 @@ CACHEABLE = frozenset(
 )
 
 VERSION_KEY = "sifang:pages:version"
+# Set in the WSGI environ by config/warmup.py (no client can send it): not served from the cache.
+WARMUP_ENVIRON_KEY = "sifang.warmup"
 HEADER = "X-Sifang-Page-Cache"
 
 # Tables no page reads: sessions, sign-in lockouts and the task queue change on their own
@@ -198,6 +200,7 @@ class PageCacheMiddleware:
         if (
             not enabled()
             or request.method != "GET"
+            or WARMUP_ENVIRON_KEY in request.META
             or match is None
             or match.url_name not in CACHEABLE
             or _has_messages(request)
