@@ -130,7 +130,7 @@ def watch_writes(
         connection: BaseDatabaseWrapper = context["connection"]
         if not connection.in_atomic_block:
             data_changed()
-        elif not any(func is _after_commit for _, func, _ in connection.run_on_commit):
+        elif not any(entry[1] is _after_commit for entry in connection.run_on_commit):
             data_changed()
             transaction.on_commit(_after_commit, using=connection.alias)
         elif getattr(_looked_up, "value", False):

@@ -39,4 +39,4 @@ def display(self: models.Model, field: models.Field[Any, Any]) -> Any:
 
 
 def install() -> None:
-    models.Model._get_FIELD_display = display  # type: ignore[method-assign]
+    models.Model._get_FIELD_display = display  # type: ignore[attr-defined]

@@ -162,7 +162,7 @@ def _levels(translation: gettext_module.NullTranslations) -> Iterator[Level]:
         node = node._fallback  # type: ignore[attr-defined]
 
 
-def flatten(translation: trans_real.DjangoTranslation) -> None:
+def flatten(translation: Any) -> None:
     """Replace ``translation``'s catalogue chain by one :class:`FlatCatalog` answering every
     ``gettext``/``ngettext`` lookup exactly as the chain did. Idempotent."""
     if isinstance(translation._catalog, FlatCatalog):
@@ -182,7 +182,7 @@ def flatten(translation: trans_real.DjangoTranslation) -> None:
 _original_translation = trans_real.translation
 
 
-def _flat_translation(language: str) -> trans_real.DjangoTranslation:
+def _flat_translation(language: str) -> Any:
     translation = _original_translation(language)
     flatten(translation)
     return translation
@@ -190,6 +190,7 @@ def _flat_translation(language: str) -> trans_real.DjangoTranslation:
 
 def install() -> None:
     """Make every ``django`` domain translation flat, those already built included."""
-    for translation in list(trans_real._translations.values()):
+    built: dict[str, Any] = trans_real._translations  # type: ignore[attr-defined]
+    for translation in list(built.values()):
         flatten(translation)
     trans_real.translation = _flat_translation

@@ -1,10 +1,11 @@
 """Warm a freshly started web process before it accepts requests, so the first visitor does not
 pay for what every later one shares: each language's translations (built and flattened,
-config/i18n.py), the cache's client, the URL resolver with every view module it imports, the compiled templates
-(Django keeps them in its cached loader), and one request to the site home in each language
-through the whole middleware stack (the modules views import late, the models' metadata caches,
-the database connection, Wagtail's site lookup). The warm-up request bypasses the page cache
-(:data:`cms.page_cache.WARMUP_ENVIRON_KEY`), so the first real request still renders its page.
+config/i18n.py), the cache's client, the URL resolver with every view module it imports, the
+compiled templates (Django keeps them in its cached loader), and one request to the site home in
+each language through the whole middleware stack (the modules views import late, the models'
+metadata caches, the database connection, Wagtail's site lookup). The warm-up request bypasses
+the page cache (:data:`cms.page_cache.WARMUP_ENVIRON_KEY`), so the first real request still
+renders its page.
 
 Called by ``config/asgi.py`` once Django is set up; daphne listens only after it returns.
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.apps import apps
@@ -55,7 +57,7 @@ def warm_up() -> float:
                 logger.warning("warm-up could not load template %s", name)
     try:
         cache.get("sifang:warm-up")  # imports the client library (redis: 0.3 s) and connects
-    except Exception:  # noqa: BLE001 - a cache that is down must not keep the server from starting
+    except Exception:  # a cache that is down must not keep the server from starting
         logger.warning("warm-up could not reach the cache", exc_info=True)
     _warm_requests()
     return time.perf_counter() - start
@@ -65,13 +67,17 @@ def _warm_requests() -> None:
     from django.test import Client  # the test client is only needed here
 
     host = urlsplit(settings.SITE_URL).hostname or "localhost"
-    client = Client(HTTP_HOST=host, **{WARMUP_ENVIRON_KEY: True})
+    environ: dict[str, Any] = {"HTTP_HOST": host, WARMUP_ENVIRON_KEY: "1"}
+    client = Client()
     for code, _name in settings.LANGUAGES:
         try:
             response = client.get(
-                "/", secure=settings.SITE_URL.startswith("https"), headers={"accept-language": code}
+                "/",
+                secure=settings.SITE_URL.startswith("https"),
+                headers={"accept-language": code},
+                **environ,
             )
-        except Exception:  # noqa: BLE001 - a warm-up must never keep the server from starting
+        except Exception:  # a warm-up must never keep the server from starting
             logger.warning("warm-up request failed", exc_info=True)
             return
         if response.status_code != 200:

@@ -84,14 +84,13 @@ def test_a_write_moves_the_version_now_and_again_after_commit(
     django_capture_on_commit_callbacks,  # type: ignore[no-untyped-def]
 ) -> None:
     start = page_cache.data_version()
-    with django_capture_on_commit_callbacks(execute=True):
-        with transaction.atomic():
-            community = CommunityFactory()  # the transaction's first write: at once
-            community.save()  # a further write in the same transaction: not again ...
-            during = page_cache.data_version()
-            community.save()  # ... unless a page was looked up since: it must see the write
-            community.save()
-            assert page_cache.data_version() == during + 1
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        community = CommunityFactory()  # the transaction's first write: at once
+        community.save()  # a further write in the same transaction: not again ...
+        during = page_cache.data_version()
+        community.save()  # ... unless a page was looked up since: it must see the write
+        community.save()
+        assert page_cache.data_version() == during + 1
     assert start + 1 == during
     assert page_cache.data_version() == during + 2  # and once more after the commit
 

@@ -23,7 +23,7 @@ def _chain_msgids(chain: trans_real.DjangoTranslation) -> set[str]:
     msgids: set[str] = set()
     node = chain
     while node is not None:
-        for key in node._catalog.keys():
+        for key in list(node._catalog.keys()):  # a catalogue object, not a dict
             msgids.add(key if isinstance(key, str) else key[0])
         node = node._fallback
     return msgids
