@@ -26,6 +26,7 @@ cache cannot see another process's writes (``SIFANG_PAGE_CACHE``).
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import threading
 import time
@@ -63,6 +64,8 @@ CACHEABLE = frozenset(
         "inbox",
     }
 )
+
+logger = logging.getLogger(__name__)
 
 VERSION_KEY = "sifang:pages:version"
 # Set in the WSGI environ by config/warmup.py (no client can send it): not served from the cache.
@@ -104,9 +107,14 @@ def data_changed() -> None:
     """Move the data version on: every page cached so far is out of date."""
     _looked_up.value = False
     try:
-        cache.incr(VERSION_KEY)
-    except ValueError:  # no version yet (or the cache was emptied): any new one is fresh
-        cache.add(VERSION_KEY, time.time_ns(), timeout=None)
+        try:
+            cache.incr(VERSION_KEY)
+        except ValueError:  # no version yet (or the cache was emptied): any new one is fresh
+            cache.add(VERSION_KEY, time.time_ns(), timeout=None)
+    except Exception:
+        # Never fail a write (a ballot) because the cache is unreachable. Pages cached before
+        # the outage can then lag until their minute is over (they are keyed on it).
+        logger.exception("page cache: could not move the data version on")
 
 
 def _is_page_write(sql: str) -> bool:
@@ -132,7 +140,7 @@ def watch_writes(
             data_changed()
         elif not any(entry[1] is _after_commit for entry in connection.run_on_commit):
             data_changed()
-            transaction.on_commit(_after_commit, using=connection.alias)
+            transaction.on_commit(_after_commit, using=connection.alias, robust=True)
         elif getattr(_looked_up, "value", False):
             data_changed()
     return result
@@ -185,7 +193,10 @@ class PageCacheMiddleware:
         if key is not None and self._storable(request, response):
             assert isinstance(response, HttpResponse)
             body = _TOKEN.sub(rb"\1" + _PLACEHOLDER + rb"\2", response.content)
-            cache.set(key, (response["Content-Type"], body), timeout=120)
+            try:
+                cache.set(key, (response["Content-Type"], body), timeout=120)
+            except Exception:  # the page is rendered; not keeping it is no error
+                logger.exception("page cache: could not store a page")
             response[HEADER] = "miss"
         return response
 
@@ -206,8 +217,12 @@ class PageCacheMiddleware:
             or _has_messages(request)
         ):
             return None
-        key = page_key(request, data_version())
-        cached = cache.get(key)
+        try:
+            key = page_key(request, data_version())
+            cached = cache.get(key)
+        except Exception:  # an unreachable cache: render the page, store nothing
+            logger.exception("page cache: lookup failed")
+            return None
         if cached is None:
             request._sifang_page_key = key  # type: ignore[attr-defined]
             return None

@@ -177,3 +177,15 @@ def test_off_means_off(client: Client, settings) -> None:  # type: ignore[no-unt
 def test_every_connection_watches_writes() -> None:
     connection.ensure_connection()
     assert page_cache.watch_writes in connection.execute_wrappers
+
+
+def test_an_unreachable_cache_fails_no_write_and_no_page(client: Client) -> None:
+    proposal = published(title="东门加装雨棚")
+    broken = mock.patch.object(cache, "incr", side_effect=ConnectionError("cache down"))
+    with broken:
+        Proposal.objects.filter(pk=proposal.pk).update(title="东门加装遮阳棚")
+    assert Proposal.objects.get(pk=proposal.pk).title == "东门加装遮阳棚"
+    with mock.patch.object(cache, "get", side_effect=ConnectionError("cache down")):
+        response = client.get(detail(proposal))
+    assert response.status_code == 200
+    assert "东门加装遮阳棚" in response.content.decode()
