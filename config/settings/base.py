@@ -116,6 +116,8 @@ MIDDLEWARE = [
     # After LocaleMiddleware (its 400 is translated), before any view stores the input.
     "config.middleware.UnstorableTextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After sessions, CSRF, authentication and messages: it reads all four (cms/page_cache.py).
+    "cms.page_cache.PageCacheMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
     # Last, as django-axes requires: turns a locked-out password sign-in into its lockout page.
@@ -189,6 +191,10 @@ if REDIS_URL:
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Whole public pages cached per data version (cms/page_cache.py). Needs a cache every process
+# shares, so that a write in any process (a worker, a command) empties it: on with Redis.
+SIFANG_PAGE_CACHE = env_bool("SIFANG_PAGE_CACHE", bool(REDIS_URL))
 
 AUTH_USER_MODEL = "deliberation.User"
 AUTH_PASSWORD_VALIDATORS = [

@@ -15,3 +15,6 @@ STORAGES = {
 }
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
+# Off unless a test turns it on (tests/cms/test_page_cache.py): a test that changes settings or
+# the clock between two requests for the same page must see the page rendered afresh.
+SIFANG_PAGE_CACHE = False

@@ -26,6 +26,7 @@ FORBIDDEN = {
 INNER_IMPORTS_ALLOWED: dict[tuple[str, str], str] = {
     ("meetings.apps", "meetings.signals"): "AppConfig.ready connects receivers once apps load",
     ("deliberation.apps", "deliberation.registry.services"): "post_migrate runs after apps load",
+    ("cms.apps", "cms.page_cache"): "AppConfig.ready connects receivers once apps load",
 }
 
 
