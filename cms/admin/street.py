@@ -15,7 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import path, reverse
@@ -121,7 +121,7 @@ def review_pdf(request: HttpRequest) -> HttpResponse:
     return response
 
 
-def review_xlsx(request: HttpRequest) -> HttpResponse:
+def review_xlsx(request: HttpRequest) -> FileResponse:
     context = _context(request)
     period: Period = context["period"]
     book = Workbook(write_only=True)
