@@ -10,6 +10,18 @@ from deliberation.models.communities import (
     Party,
     Unit,
 )
+from deliberation.models.dispatch import (
+    ACTIVE_DISPATCH_STATUSES,
+    Dispatch,
+    DispatchEvent,
+    DispatchEventKind,
+    DispatchLimit,
+    DispatchStatus,
+    EscalationReason,
+    ResponsibleUnit,
+    UnitKind,
+    UnitStaff,
+)
 from deliberation.models.levels import District, Grid, GridRole, GridRoleKind, Street, StreetStaff
 from deliberation.models.notifications import Notification, NotificationKind, NotificationStatus
 from deliberation.models.proposals import (
@@ -42,13 +54,20 @@ from deliberation.models.resolutions import (
 from deliberation.models.users import User
 
 __all__ = [
+    "ACTIVE_DISPATCH_STATUSES",
     "STAFF_PARTIES",
     "AreaSource",
     "Building",
     "Category",
     "Channel",
     "Community",
+    "Dispatch",
+    "DispatchEvent",
+    "DispatchEventKind",
+    "DispatchLimit",
+    "DispatchStatus",
     "District",
+    "EscalationReason",
     "FollowUp",
     "FollowUpKind",
     "Grid",
@@ -79,11 +98,14 @@ __all__ = [
     "Resolution",
     "ResolutionStatus",
     "ResolutionTransition",
+    "ResponsibleUnit",
     "Second",
     "SharingRule",
     "SignInCode",
     "Street",
     "StreetStaff",
     "Unit",
+    "UnitKind",
+    "UnitStaff",
     "User",
 ]
