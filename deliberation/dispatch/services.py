@@ -293,7 +293,7 @@ def _move(locked: Dispatch, to_status: str, **fields: object) -> None:
     if not check.allowed:
         raise TransitionNotAllowed(
             _("该派件当前为「%(status)s」,不能%(step)s。")
-            % {"status": locked.get_status_display(), "step": DispatchStatus(to_status).label},
+            % {"status": locked.get_status_display(), "step": DispatchEventKind(to_status).label},
             code=check.code,
         )
     locked.status = to_status

@@ -36,7 +36,19 @@ from wagtail.models import (
 
 from cms.access import Who
 from cms.services import site_ensure_home
-from deliberation.models import Community, Member, Party, Proposal, Resolution, User
+from deliberation.dispatch.services import dispatch_create
+from deliberation.models import (
+    Community,
+    Dispatch,
+    Member,
+    Party,
+    Proposal,
+    Resolution,
+    ResponsibleUnit,
+    UnitKind,
+    UnitStaff,
+    User,
+)
 from deliberation.proposals.services import proposal_publish, proposal_submit
 from deliberation.registry.rules import Role
 from deliberation.registry.services import roles_ensure, staff_member_set
@@ -66,6 +78,7 @@ class Actor:
     community: str | None = None
     party: str | None = None
     owner: bool = False
+    unit: str | None = None  # staff of the responsible unit of community "A"/"B" (no membership)
 
     @property
     def signed_in(self) -> bool:
@@ -90,6 +103,7 @@ ACTORS: tuple[Actor, ...] = (
     Actor("committee", "A", Party.COMMITTEE),
     Actor("b_committee", "B", Party.COMMITTEE),
     Actor("b_property", "B", Party.PROPERTY),
+    Actor("unit", unit="A"),
 )
 ACTOR_BY_KEY = {actor.key: actor for actor in ACTORS}
 
@@ -128,6 +142,9 @@ class Side:
     member: Member
     ownership: Any
     people: dict[str, User]  # the residents and department staff of A (empty for B)
+    dispatch_unit: ResponsibleUnit  # serves this community only
+    unit_staff: User
+    dispatch: Dispatch  # the published matter, dispatched to ``dispatch_unit``
 
 
 @dataclass
@@ -290,6 +307,11 @@ def _side(letter: str) -> Side:
         document=_document(f"{letter}-notice"),
     )
     owner_unit = UnitFactory(building=building, area_m2=Decimal("90.00"))
+    dispatch_unit = ResponsibleUnit.objects.create(name=f"矩阵{letter}供水", kind=UnitKind.WATER)
+    dispatch_unit.communities.add(community)
+    unit_staff = UserFactory(username=f"{community.slug}-unit", display_name=f"unit{letter}")
+    UnitStaff.objects.create(unit=dispatch_unit, user=unit_staff)
+    dispatch = dispatch_create(proposal=pub, unit=dispatch_unit, actor=committee)
     ownership = OwnershipFactory(unit=owner_unit)
     return Side(
         community=community,
@@ -311,6 +333,9 @@ def _side(letter: str) -> Side:
         member=author,
         ownership=ownership,
         people=people,
+        dispatch_unit=dispatch_unit,
+        unit_staff=unit_staff,
+        dispatch=dispatch,
     )
 
 
@@ -322,6 +347,7 @@ def build_world() -> World:
     users: dict[str, User] = {"committee": a.committee, "property": a.property}
     users["b_committee"], users["b_property"] = b.committee, b.property
     users.update(a.people)
+    users["unit"] = a.unit_staff
     for user in users.values():
         user.refresh_from_db()
     task_state = a.proposal_unpub.current_workflow_task_state
@@ -364,7 +390,16 @@ def targets(world: World, kind: str) -> list[Target]:
             pairs = [("pub", side.meeting_pub, True), ("priv", side.meeting_priv, False)]
         elif kind == "community":
             pairs = [("", side.community, True)]
-        elif kind in ("resolution", "notice", "building", "unit", "member", "ownership"):
+        elif kind in (
+            "resolution",
+            "notice",
+            "building",
+            "unit",
+            "member",
+            "ownership",
+            "dispatch",
+            "dispatch_unit",
+        ):
             pairs = [("", getattr(side, kind), True)]
         elif kind == "meeting_minutes":  # minutes exist for the (private) meetings only
             pairs = [("priv", side.meeting_priv, False)]
@@ -417,6 +452,14 @@ def allows(rule: Who, actor: Actor, target: Target | None) -> bool:
         return _same(actor, target) and actor.staff and actor.party == responsible
     if rule == Who.SUPERUSER_ONLY:
         return False
+    if rule == Who.DISPATCHER_OWN:  # street staff are not actors of this world
+        return actor.committee and _same(actor, target)
+    if rule == Who.STREET_STAFF:
+        return False
+    if rule == Who.UNIT_STAFF:
+        return actor.unit is not None
+    if rule == Who.UNIT_STAFF_OWN:
+        return actor.unit is not None and target is not None and actor.unit == target.community
     raise AssertionError(rule)
 
 

@@ -321,6 +321,8 @@ OBJECT_KINDS = {
     "unit",
     "member",
     "ownership",
+    "dispatch",
+    "dispatch_unit",
 }
 
 
@@ -373,7 +375,9 @@ def _actors_for(target: Target | None) -> list[Actor]:
     against A's objects already try the other direction)."""
     if target is None or target.community != "B":
         return list(ACTORS)
-    return [a for a in ACTORS if a.key in ("anonymous", "committee", "property", "resident")]
+    return [
+        a for a in ACTORS if a.key in ("anonymous", "committee", "property", "resident", "unit")
+    ]
 
 
 def _answer(response: Any) -> str:
