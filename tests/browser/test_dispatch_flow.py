@@ -42,7 +42,7 @@ def sign_in(page: Page, base: str, login_path: str, username: str) -> None:
     page.goto(base + login_path)
     page.locator("#id_username").fill(username)
     page.locator("#id_password").fill("sifang-test-pass")
-    page.locator("form button[type=submit]").first.click()
+    page.locator("form:has(#id_username) button[type=submit]").click()
     page.wait_for_load_state()
 
 
@@ -85,7 +85,7 @@ def test_dispatch_claim_feedback_return_on_a_phone(live_server, new_context, sce
     sign_in(committee, base, "/admin/login/", "committee-d")
     committee.goto(f"{base}/admin/dispatch/proposal/{scene['leak'].pk}/")
     committee.get_by_label("责任单位").select_option(label="市自来水公司(供水)")
-    committee.get_by_label("说明", exact=True).fill("地下室积水,请今天派人查看。")
+    committee.locator("#id_note").fill("地下室积水,请今天派人查看。")
     shot(committee, "01-committee-dispatch-form")
     committee.get_by_role("button", name="派件", exact=True).click()
     committee.wait_for_load_state()
