@@ -15,7 +15,12 @@ from deliberation.dispatch import services as svc
 from deliberation.models import Dispatch, DispatchStatus, ResponsibleUnit, UnitStaff
 from deliberation.proposals.services import proposal_publish, proposal_submit
 from tests.factories.base import MemberFactory
-from tests.factories.dispatch import DispatchWorld, dispatch_world
+from tests.factories.dispatch import (
+    DispatchWorld,
+    ResponsibleUnitFactory,
+    dispatch_world,
+    unit_staff,
+)
 from tests.factories.proposals import staff
 
 pytestmark = pytest.mark.django_db
@@ -214,3 +219,28 @@ def test_register_of_units(w: DispatchWorld) -> None:
     )
     assert limits.status_code == 303
     assert svc.limits_for(street_id=w.street.pk, category="parking").claim_hours == 4
+
+
+def test_admin_lists_query_count_does_not_grow(
+    w: DispatchWorld, django_assert_max_num_queries
+) -> None:
+    client = _client(w.committee)
+    _send(w, "第一件")
+    pages = [reverse("dispatch_admin_list") + "?all=1", reverse("dispatch_admin_units")]
+    counts = {}
+    for url in pages:
+        client.get(url)  # warm the session and site caches
+        with django_assert_max_num_queries(40) as small:
+            client.get(url)
+        counts[url] = len(small.captured_queries)
+    for n in range(6):
+        _send(w, f"更多派件{n}", unit=w.power if n % 2 else w.water)
+        unit = ResponsibleUnitFactory(name=f"新单位{n}", serves=[w.community])
+        unit_staff(unit)
+    for url in pages:
+        with django_assert_max_num_queries(counts[url]):
+            page = client.get(url)
+        assert page.status_code == 200
+    listing = client.get(pages[0]).content.decode()
+    assert listing.count("更多派件") == 6
+    assert client.get(pages[1]).content.decode().count("新单位") == 6
