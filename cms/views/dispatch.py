@@ -19,7 +19,7 @@ from deliberation import scope
 from deliberation.dispatch import selectors
 from deliberation.dispatch import services as dispatch_services
 from deliberation.exceptions import DeliberationError, InvalidInput
-from deliberation.models import Dispatch, DispatchStatus, User
+from deliberation.models import Dispatch, User
 from deliberation.proposals.selectors import proposal_timeline
 from deliberation.sanitize import clean_html
 
@@ -50,7 +50,7 @@ def unit_queue(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "cms/dispatch/queue.html",
-        {"rows": rows, "units": units, "done": done, "DispatchStatus": DispatchStatus},
+        {"rows": rows, "units": units, "done": done},
     )
 
 
@@ -113,7 +113,6 @@ def unit_dispatch(request: HttpRequest, pk: int) -> HttpResponse:
             "body_html": clean_html(proposal.body),
             "forms": forms,
             "timeline": proposal_timeline(proposal),
-            "DispatchStatus": DispatchStatus,
         },
         status=status,
     )
