@@ -39,6 +39,10 @@ class Who(StrEnum):
     GRID_OF_OBJECT = "grid_of_object"  # committee staff, or a grid worker of the object's grid
     SUPERVISOR_OWN = "supervisor_own"  # committee staff, or street staff over the community
     STREET = "street"  # street (command-centre) staff of any street
+    DISPATCHER_OWN = "dispatcher_own"  # committee of the community, or street staff over it
+    STREET_STAFF = "street_staff"  # street command-centre staff (the register of units, limits)
+    UNIT_STAFF = "unit_staff"  # staff of any responsible unit (their own queue)
+    UNIT_STAFF_OWN = "unit_staff_own"  # staff of the unit the dispatch was sent to
 
 
 @dataclass(frozen=True)
@@ -197,6 +201,8 @@ URL_ACCESS: dict[str, Row] = {
     "grid-visit-convert": Row(GR, kind="visit"),
     "grid-contact-cards": Row(GR, kind="building"),
     "proposal-receipt": Row(GO, kind="proposal"),
+    "dispatch-queue": Row(Who.UNIT_STAFF),
+    "dispatch-detail": Row(Who.UNIT_STAFF_OWN, kind="dispatch"),
     "wagtail_serve": Row(P),
     "wagtailcore_login": Row(STEP),
     "wagtailcore_authenticate_with_password": Row(
@@ -283,6 +289,13 @@ URL_ACCESS: dict[str, Row] = {
     "deliberation_resolution_metrics": Row(ST),
     "deliberation_resolution_manage": Row(ST, kind="resolution"),
     "deliberation_roster_upload": Row(CO),
+    # dispatch (派件): committee and street staff send and follow; street staff keep the register
+    "dispatch_admin_list": Row(Who.DISPATCHER_OWN),
+    "dispatch_admin_proposal": Row(Who.DISPATCHER_OWN, kind="proposal"),
+    "dispatch_admin_units": Row(Who.DISPATCHER_OWN),
+    "dispatch_admin_unit": Row(Who.DISPATCHER_OWN, post=Who.STREET_STAFF, kind="dispatch_unit"),
+    "dispatch_admin_unit_new": Row(Who.STREET_STAFF),
+    "dispatch_admin_limits": Row(Who.STREET_STAFF),
     # proposals: staff propose and follow; the committee triages, publishes, locks
     **_snippet("deliberation_proposal", "proposal", read=ST, add=SU, edit=ST),
     "wagtailsnippets_deliberation_proposal:revisions_revert": Row(ST, kind="proposal_revision"),

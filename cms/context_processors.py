@@ -6,6 +6,8 @@ from django.utils.functional import SimpleLazyObject
 
 from deliberation.models import (
     Channel,
+    DispatchStatus,
+    EscalationReason,
     NotificationStatus,
     Party,
     ProposalStatus,
@@ -37,6 +39,8 @@ TEMPLATE_ENUMS: dict[str, type[Enum]] = {
     "Verdict": Verdict,
     "RenderStatus": RenderStatus,
     "MinutesStatus": MinutesStatus,
+    "DispatchStatus": DispatchStatus,
+    "EscalationReason": EscalationReason,
 }
 
 # Each enum as its name -> member mapping: a template looks ``OPEN`` up in it, and a mapping,

@@ -17,6 +17,7 @@ urlpatterns = [
     path("", include("cms.urls_inbox")),
     path("", include("cms.urls_exports")),
     path("", include("cms.urls_grids")),
+    path("", include("cms.urls_dispatch")),
 ]
 
 # ``/<community>/`` matches any single segment: keep it after every other route (cms.urls_site).

@@ -18,14 +18,18 @@ This module reads only the registry models (``models.communities``, ``models.lev
 ``models.users``), so model modules may call it without an import cycle.
 """
 
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
+from django.apps import apps
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Model, QuerySet
 
 from deliberation.models.communities import STAFF_PARTIES, Building, Community, Member, Party
 from deliberation.models.levels import Grid, GridRoleKind, Street
 from deliberation.models.users import User
+
+if TYPE_CHECKING:
+    from deliberation.models.dispatch import ResponsibleUnit
 
 AnyUser = User | AnonymousUser
 
@@ -265,3 +269,32 @@ def supervising_communities(user: AnyUser) -> QuerySet[Community]:
 def supervises(user: AnyUser, community: Community) -> bool:
     """Committee staff of ``community`` or street staff over it (or a superuser)."""
     return is_committee_member(user, community) or is_street_staff(user, community)
+
+
+# --- responsible units (责任单位) -----------------------------------------------------------------
+# Unit staff hold no community standing: they reach only the dispatches sent to their units
+# (``deliberation.dispatch.rules``). ``models.dispatch`` imports ``models.proposals``, which
+# imports this module, so the model is looked up by name here instead of imported.
+
+
+def _unit_model() -> "type[ResponsibleUnit]":
+    return apps.get_model("deliberation", "ResponsibleUnit")
+
+
+def staff_units(user: AnyUser) -> "QuerySet[ResponsibleUnit]":
+    """Responsible units the user works for (``UnitStaff``); every unit for superusers."""
+    units = _unit_model().objects
+    if not user.is_authenticated:
+        return units.none()
+    if user.is_superuser:
+        return units.all()
+    return units.filter(staff__user=user)
+
+
+def is_unit_staff(user: AnyUser, unit_id: int) -> bool:
+    """Staff of the responsible unit ``unit_id`` (superusers too)."""
+    if not user.is_authenticated:
+        return False
+    if user.is_superuser:
+        return True
+    return _unit_model().objects.filter(pk=unit_id, staff__user=user).exists()

@@ -10,6 +10,18 @@ from deliberation.models.communities import (
     Party,
     Unit,
 )
+from deliberation.models.dispatch import (
+    ACTIVE_DISPATCH_STATUSES,
+    Dispatch,
+    DispatchEvent,
+    DispatchEventKind,
+    DispatchLimit,
+    DispatchStatus,
+    EscalationReason,
+    ResponsibleUnit,
+    UnitKind,
+    UnitStaff,
+)
 from deliberation.models.intake import BoxRound, BoxSlip, CaseCounter, VisitLog
 from deliberation.models.levels import District, Grid, GridRole, GridRoleKind, Street, StreetStaff
 from deliberation.models.notifications import Notification, NotificationKind, NotificationStatus
@@ -52,6 +64,7 @@ from deliberation.models.resolutions import (
 from deliberation.models.users import User
 
 __all__ = [
+    "ACTIVE_DISPATCH_STATUSES",
     "STAFF_PARTIES",
     "AreaCheck",
     "AreaCheckFinding",
@@ -65,7 +78,13 @@ __all__ = [
     "CommonProblem",
     "CommonProblemMatter",
     "Community",
+    "Dispatch",
+    "DispatchEvent",
+    "DispatchEventKind",
+    "DispatchLimit",
+    "DispatchStatus",
     "District",
+    "EscalationReason",
     "FindingResult",
     "FollowUp",
     "FollowUpKind",
@@ -99,12 +118,15 @@ __all__ = [
     "Resolution",
     "ResolutionStatus",
     "ResolutionTransition",
+    "ResponsibleUnit",
     "Second",
     "SharingRule",
     "SignInCode",
     "Street",
     "StreetStaff",
     "Unit",
+    "UnitKind",
+    "UnitStaff",
     "User",
     "VisitLog",
 ]

@@ -31,6 +31,10 @@ class NotificationKind(models.TextChoices):
     POLL_CLOSING = "poll_closing", _("表决即将截止")
     MEETING_SCHEDULED = "meeting_scheduled", _("议事会通知")
     MEETING_CHANGED = "meeting_changed", _("议事会时间地点变更")
+    DISPATCH_ASSIGNED = "dispatch_assigned", _("派件通知")
+    DISPATCH_CLAIMED = "dispatch_claimed", _("责任单位已认领")
+    DISPATCH_FEEDBACK = "dispatch_feedback", _("责任单位办理反馈")
+    DISPATCH_ESCALATED = "dispatch_escalated", _("派件上报街道")
     GENERAL = "general", _("其他通知")
 
 

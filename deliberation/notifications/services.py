@@ -22,6 +22,8 @@ from django.utils.translation import gettext as _
 from deliberation.models import (
     STAFF_PARTIES,
     Community,
+    Dispatch,
+    DispatchEvent,
     Member,
     Notification,
     NotificationChannel,
@@ -32,6 +34,8 @@ from deliberation.models import (
     ProposalStatus,
     ProposalTransition,
     Resolution,
+    StreetStaff,
+    UnitStaff,
     User,
 )
 from deliberation.notifications.delivery import DELIVERED_BY_WORKER
@@ -341,6 +345,83 @@ def notify_meeting_changed(
             "place": place,
         },
         url=url,
+    )
+
+
+def dispatch_path(dispatch: Dispatch) -> str:
+    return reverse("dispatch-detail", args=[dispatch.pk])
+
+
+def notify_dispatch_assigned(*, dispatch: Dispatch) -> int:
+    """Tell every staff member of the unit that a matter was dispatched to it, once per dispatch."""
+    proposal = dispatch.proposal
+    user_ids = UnitStaff.objects.filter(unit_id=dispatch.unit_id).values_list("user_id", flat=True)
+    when = timezone.localtime(dispatch.claim_due_at).strftime("%Y-%m-%d %H:%M")
+    return notify_users(
+        community=proposal.community,
+        user_ids=list(user_ids),
+        kind=NotificationKind.DISPATCH_ASSIGNED,
+        key=f"dispatch:{dispatch.pk}:assigned",
+        title=_("派件:%(title)s") % {"title": proposal.title},
+        body=_("%(community)s 派至%(unit)s,请在 %(when)s 前认领或退件。")
+        % {"community": proposal.community.name, "unit": dispatch.unit.name, "when": when},
+        url=dispatch_path(dispatch),
+        proposal=proposal,
+    )
+
+
+def notify_dispatch_step(*, dispatch: Dispatch, event: DispatchEvent) -> int:
+    """Tell the author of the matter that the unit claimed it or reported back (one per event)."""
+    proposal = dispatch.proposal
+    names = {"title": proposal.title, "unit": dispatch.unit.name}
+    if event.kind == "claimed":
+        kind = NotificationKind.DISPATCH_CLAIMED
+        title = _("您提出的议题「%(title)s」已由%(unit)s认领") % names
+        body = _("认领人:%(name)s") % {"name": event.actor.display_name if event.actor else ""}
+    else:
+        kind = NotificationKind.DISPATCH_FEEDBACK
+        title = _("您提出的议题「%(title)s」有新的办理反馈") % names
+        body = event.note
+    return notify_users(
+        community=proposal.community,
+        user_ids=[proposal.author.user_id],
+        kind=kind,
+        key=f"dispatch:{dispatch.pk}:event:{event.pk}",
+        title=title,
+        body=body,
+        url=proposal_path(proposal),
+        proposal=proposal,
+    )
+
+
+def notify_dispatch_escalated(*, dispatch: Dispatch) -> int:
+    """Tell the street's command-centre staff that a dispatch was escalated to them, once."""
+    proposal = dispatch.proposal
+    street_id = proposal.community.street_id
+    if street_id is None:
+        user_ids = list(
+            Member.objects.filter(
+                community_id=proposal.community_id, party=Party.COMMITTEE
+            ).values_list("user_id", flat=True)
+        )
+    else:
+        user_ids = list(
+            StreetStaff.objects.filter(street_id=street_id).values_list("user_id", flat=True)
+        )
+    return notify_users(
+        community=proposal.community,
+        user_ids=user_ids,
+        kind=NotificationKind.DISPATCH_ESCALATED,
+        key=f"dispatch:{dispatch.pk}:escalated",
+        title=_("上报街道:%(title)s") % {"title": proposal.title},
+        body=_("%(community)s 派至%(unit)s的议题:%(reason)s")
+        % {
+            "community": proposal.community.name,
+            "unit": dispatch.unit.name,
+            "reason": dispatch.get_escalation_reason_display(),
+        },
+        url=reverse("dispatch_admin_list") + "?escalated=1",
+        proposal=proposal,
     )
 
 

@@ -15,6 +15,8 @@ from deliberation.models import (
     Category,
     Channel,
     Community,
+    DispatchEvent,
+    DispatchEventKind,
     Member,
     Party,
     Proposal,
@@ -125,8 +127,8 @@ def proposal_timeline(proposal: Proposal) -> list[TimelineEntry]:
 def proposal_timelines(proposals: Sequence[Proposal]) -> dict[int, list[TimelineEntry]]:
     """:func:`proposal_timeline` of several proposals at once (proposal id → entries).
 
-    Two queries whatever the number of proposals: their transitions with the actors, and the
-    actors' memberships (for party, organisation and the name shown).
+    Three queries whatever the number of proposals: their transitions and their dispatch steps
+    with the actors, and the actors' memberships (for party, organisation and the name shown).
     """
     by_proposal: dict[int, list[TimelineEntry]] = {p.pk: [] for p in proposals}
     if not proposals:
@@ -137,7 +139,14 @@ def proposal_timelines(proposals: Sequence[Proposal]) -> dict[int, list[Timeline
         .select_related("actor")
         .order_by("at", "pk")
     )
+    # Dispatch steps (派件, 认领, 退件, 反馈, 办结, 转派, 上报街道) are on the same timeline.
+    dispatch_events = list(
+        DispatchEvent.objects.filter(proposal_id__in=list(by_proposal))
+        .select_related("actor", "dispatch__unit")
+        .order_by("at", "pk")
+    )
     actor_ids = {t.actor_id for t in transitions if t.actor_id}
+    actor_ids |= {e.actor_id for e in dispatch_events if e.actor_id}
     members = {
         (m.community_id, m.user_id): m
         for m in Member.objects.filter(
@@ -174,6 +183,8 @@ def proposal_timelines(proposals: Sequence[Proposal]) -> dict[int, list[Timeline
                 note=transition.note,
             )
         )
+    for event in dispatch_events:
+        by_proposal[event.proposal_id].append(_dispatch_entry(event, members, community_of))
     published = str(_("审核通过,公开发布"))
     for proposal in proposals:
         entries = by_proposal[proposal.pk]
@@ -183,6 +194,31 @@ def proposal_timelines(proposals: Sequence[Proposal]) -> dict[int, list[Timeline
             )
         entries.sort(key=lambda entry: entry.at)
     return by_proposal
+
+
+def _dispatch_entry(
+    event: DispatchEvent, members: dict[tuple[int, int], Member], community_of: dict[int, int]
+) -> TimelineEntry:
+    """A dispatch step: the unit by name, the claimer by name (实名认领), staff by organisation."""
+    unit = event.dispatch.unit.name
+    kind = DispatchEventKind(event.kind)
+    if kind in (DispatchEventKind.DISPATCHED,):
+        label = _("派件至%(unit)s") % {"unit": unit}
+    else:
+        label = f"{unit} {kind.label}"
+    actor = ""
+    member = (
+        members.get((community_of[event.proposal_id], event.actor_id))
+        if event.actor_id is not None
+        else None
+    )
+    if member is not None and member.party != Party.RESIDENT:
+        actor = member.organisation or member.get_party_display()
+    elif kind == DispatchEventKind.CLAIMED and event.actor is not None:
+        actor = event.actor.display_name
+    return TimelineEntry(
+        at=event.at, status=f"dispatch-{kind.value}", label=label, actor=actor, note=event.note
+    )
 
 
 def proposal_get_visible(*, community: Community, pk: int, user: Any) -> Proposal | None:

@@ -36,6 +36,7 @@ from wagtail.models import (
 
 from cms.access import Who
 from cms.services import site_ensure_home
+from deliberation.dispatch.services import dispatch_create
 from deliberation.models import (
     AreaCheck,
     AreaCheckFinding,
@@ -43,6 +44,7 @@ from deliberation.models import (
     CommonProblem,
     CommonProblemMatter,
     Community,
+    Dispatch,
     District,
     Grid,
     GridRole,
@@ -51,7 +53,10 @@ from deliberation.models import (
     Party,
     Proposal,
     Resolution,
+    ResponsibleUnit,
     Street,
+    UnitKind,
+    UnitStaff,
     User,
     VisitLog,
 )
@@ -88,6 +93,7 @@ class Actor:
     # over ``over``) or "grid" (grid worker of a grid of ``over``).
     level: str | None = None
     over: str | None = None
+    unit: str | None = None  # staff of the responsible unit of community "A"/"B" (no membership)
 
     @property
     def signed_in(self) -> bool:
@@ -114,6 +120,7 @@ ACTORS: tuple[Actor, ...] = (
     Actor("b_property", "B", Party.PROPERTY),
     Actor("street", level="street", over="A"),
     Actor("gridworker", level="grid", over="A"),
+    Actor("unit", unit="A"),
 )
 
 # The grid of community A that the matrix's grid worker works (its building, one unpublished
@@ -156,6 +163,9 @@ class Side:
     member: Member
     ownership: Any
     people: dict[str, User]  # the residents and department staff of A (empty for B)
+    dispatch_unit: ResponsibleUnit  # serves this community only
+    unit_staff: User
+    dispatch: Dispatch  # the published matter, dispatched to ``dispatch_unit``
     problem: Any = None  # a suggested common problem of the two matters
     area_check: Any = None
     street: Any = None
@@ -333,6 +343,11 @@ def _side(letter: str, district: District) -> Side:
         document=_document(f"{letter}-notice"),
     )
     owner_unit = UnitFactory(building=building, area_m2=Decimal("90.00"))
+    dispatch_unit = ResponsibleUnit.objects.create(name=f"矩阵{letter}供水", kind=UnitKind.WATER)
+    dispatch_unit.communities.add(community)
+    unit_staff = UserFactory(username=f"{community.slug}-unit", display_name=f"unit{letter}")
+    UnitStaff.objects.create(unit=dispatch_unit, user=unit_staff)
+    dispatch = dispatch_create(proposal=pub, unit=dispatch_unit, actor=committee)
     ownership = OwnershipFactory(unit=owner_unit)
     problem = CommonProblem.objects.create(
         community=community, title=f"{letter}-problem", category=Category.OTHER
@@ -385,6 +400,9 @@ def _side(letter: str, district: District) -> Side:
         grid_role=grid_role,
         visit=visit,
         street_staff=street_post,
+        dispatch_unit=dispatch_unit,
+        unit_staff=unit_staff,
+        dispatch=dispatch,
     )
 
 
@@ -397,6 +415,7 @@ def build_world() -> World:
     users: dict[str, User] = {"committee": a.committee, "property": a.property}
     users["b_committee"], users["b_property"] = b.committee, b.property
     users.update(a.people)
+    users["unit"] = a.unit_staff
     for user in users.values():
         user.refresh_from_db()
     task_state = a.proposal_unpub.current_workflow_task_state
@@ -441,7 +460,7 @@ def targets(world: World, kind: str) -> list[Target]:
             pairs = [("", side.community, True)]
         elif kind in (
             *("resolution", "notice", "building", "unit", "member", "ownership"),
-            *("grid", "visit", "street", "problem", "area_check"),
+            *("grid", "visit", "street", "problem", "area_check", "dispatch", "dispatch_unit"),
         ):
             pairs = [("", getattr(side, kind), True)]
         elif kind == "gridrole":
@@ -521,6 +540,14 @@ def allows(rule: Who, actor: Actor, target: Target | None) -> bool:
         return _same(actor, target) and actor.staff and actor.party == responsible
     if rule == Who.SUPERUSER_ONLY:
         return False
+    if rule == Who.DISPATCHER_OWN:
+        return committee_here or _over(actor, "street", target)
+    if rule == Who.STREET_STAFF:
+        return actor.level == "street"
+    if rule == Who.UNIT_STAFF:
+        return actor.unit is not None
+    if rule == Who.UNIT_STAFF_OWN:
+        return actor.unit is not None and target is not None and actor.unit == target.community
     raise AssertionError(rule)
 
 

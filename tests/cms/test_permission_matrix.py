@@ -330,6 +330,8 @@ OBJECT_KINDS = {
     "ownership",
     "problem",
     "area_check",
+    "dispatch",
+    "dispatch_unit",
 }
 
 
@@ -385,7 +387,8 @@ def _actors_for(target: Target | None) -> list[Actor]:
     return [
         a
         for a in ACTORS
-        if a.key in ("anonymous", "committee", "property", "resident", "street", "gridworker")
+        if a.key
+        in ("anonymous", "committee", "property", "resident", "street", "gridworker", "unit")
     ]
 
 
