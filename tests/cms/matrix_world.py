@@ -542,8 +542,8 @@ def allows(rule: Who, actor: Actor, target: Target | None) -> bool:
         return False
     if rule == Who.DISPATCHER_OWN:
         return committee_here or _over(actor, "street", target)
-    if rule == Who.STREET_STAFF:
-        return actor.level == "street"
+    if rule == Who.STREET_STAFF:  # street staff over the object's community (any, without one)
+        return _over(actor, "street", target)
     if rule == Who.UNIT_STAFF:
         return actor.unit is not None
     if rule == Who.UNIT_STAFF_OWN:

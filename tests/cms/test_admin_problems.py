@@ -45,7 +45,8 @@ def test_the_index_lists_suggestions_in_a_fixed_number_of_queries(
     _community, committee = _world(groups)
     assert CommonProblem.objects.count() == groups
     client.force_login(committee.user)
-    with django_assert_max_num_queries(20):
+    # Admin chrome plus a fixed number of list queries; the same bound at both sizes.
+    with django_assert_max_num_queries(35):
         response = client.get(reverse("problems_index"))
     assert response.status_code == 200
     assert response.content.decode().count("楼道里有人给电动车充电") == groups

@@ -46,7 +46,9 @@ def test_street_staff_see_every_community_in_fixed_queries(
     street, communities = _street(*size)
     client.force_login(street_staff(street))
     month = (timezone.localdate() - dt.timedelta(days=5)).strftime("%Y-%m")
-    with django_assert_max_num_queries(40):
+    # The bound is the admin's own chrome (menu, user) plus a fixed number of aggregations;
+    # the same bound at both sizes shows it does not grow with communities or matters.
+    with django_assert_max_num_queries(55):
         response = client.get(reverse("street_dashboard"), {"month": month})
     assert response.status_code == 200
     page = response.content.decode()
