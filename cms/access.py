@@ -32,6 +32,8 @@ class Who(StrEnum):
     STAFF_OWN = "staff_own"  # committee, property or department staff of the community
     COMMITTEE_OWN = "committee_own"  # committee (居委会) staff of the community
     COMMITTEE_OWN_LIVE = "committee_own_live"  # the same, on a published (opened) object only
+    # an open poll's canvassers (CanvassAssignment), and its committee staff (as COMMITTEE_OWN_LIVE)
+    CANVASSER_OWN = "canvasser_own"
     ASSIGNED_PARTY_OWN = "assigned_party_own"  # staff of the responsible party, own community
     SUPERUSER_ONLY = "superuser_only"  # Wagtail's own administration: no role holds it
 
@@ -138,6 +140,9 @@ URL_ACCESS: dict[str, Row] = {
     "media-proposal": Row(V, kind="media", skip="files by name; tests/deliberation photos"),
     "media-option": Row(V, kind="media", skip="files by name; tests/deliberation photos"),
     "media-progress": Row(P, kind="media", skip="files by name; tests/deliberation photos"),
+    "media-campaign-evidence": Row(
+        CO, kind="media", skip="files by name; tests/cms/campaign/test_campaign_views.py"
+    ),
     "set_language": Row(P),
     "elder-mode": Row(P),
     "login": Row(STEP),
@@ -165,6 +170,7 @@ URL_ACCESS: dict[str, Row] = {
     "poll-vote": Row(VC, post=R, kind="poll"),
     "poll-paper": Row(COL, kind="poll"),
     "poll-manage": Row(CO, kind="poll"),
+    "poll-canvass": Row(Who.CANVASSER_OWN, kind="poll"),
     "poll-export-csv": Row(COL, kind="poll"),
     "poll-export-json": Row(COL, kind="poll"),
     "notice-list": Row(P, kind="community"),
@@ -254,6 +260,15 @@ URL_ACCESS: dict[str, Row] = {
     "deliberation_resolution_metrics": Row(ST),
     "deliberation_resolution_manage": Row(ST, kind="resolution"),
     "deliberation_roster_upload": Row(CO),
+    # owners' campaigns (votes.campaign): the committee, once the poll has opened
+    "votes_campaign_index": Row(CO),
+    "votes_campaign": Row(COL, kind="poll"),
+    "votes_campaign_progress": Row(COL, kind="poll"),
+    "votes_campaign_not_voted": Row(COL, kind="poll"),
+    "votes_campaign_ballots": Row(COL, kind="poll"),
+    "votes_campaign_entry": Row(COL, kind="poll"),
+    "votes_campaign_entries": Row(COL, kind="poll"),
+    "votes_campaign_canvassers": Row(COL, kind="poll"),
     # proposals: staff propose and follow; the committee triages, publishes, locks
     **_snippet("deliberation_proposal", "proposal", read=ST, add=SU, edit=ST),
     "wagtailsnippets_deliberation_proposal:revisions_revert": Row(ST, kind="proposal_revision"),

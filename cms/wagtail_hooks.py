@@ -3,6 +3,7 @@ item of Sifang. Each area lives in its own module of ``cms.admin``; its ``@hooks
 ``register_snippet`` calls run when the module is imported here."""
 
 from cms.admin import (
+    campaign,
     document_access,
     documents,
     letters,
@@ -17,6 +18,7 @@ from cms.admin import (
 )
 
 __all__ = [
+    "campaign",
     "document_access",
     "documents",
     "letters",

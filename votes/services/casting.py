@@ -50,7 +50,13 @@ from votes.models import (
     Secrecy,
 )
 
-STAFF_CHANNELS = {BallotChannel.PAPER, BallotChannel.PROXY, BallotChannel.IN_PERSON}
+STAFF_CHANNELS = {
+    BallotChannel.PAPER,
+    BallotChannel.PROXY,
+    BallotChannel.IN_PERSON,
+    BallotChannel.DOOR,
+    BallotChannel.PHONE,
+}
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from django.core.management.base import BaseCommand
 
 from cms.services import site_ensure_home
+from demo import campaign as campaign_demo
 from demo import documents as documents_demo
 from demo import meetings as meetings_demo
 from demo import polls as votes_demo
@@ -21,4 +22,5 @@ class Command(BaseCommand):
         votes_demo.seed_polls(community, proposals)
         demo_resolutions.seed_resolutions(community)
         documents_demo.seed_documents(community)
+        campaign_demo.seed_campaign(community)
         self.stdout.write(self.style.SUCCESS(f"Demo community ready: {community.name}"))
