@@ -46,6 +46,7 @@ from votes.models import (
     Method,
     Poll,
     PollStatus,
+    Rule,
 )
 
 STAFF_ENTRY_CHANNELS = (BallotChannel.PAPER, BallotChannel.PROXY, BallotChannel.PHONE)
@@ -213,6 +214,9 @@ def ballots_pdf(request: HttpRequest, poll_id: int) -> HttpResponse:
                 "method": poll.get_method_display(),
                 "accepts_blank": accepts_blank(poll.method, poll.rule),
                 "page_footer_css": css_counter_content(_("第 %(page)s 页 / 共 %(pages)s 页")),
+                # Rendered without a request: the enums the context processor gives pages.
+                "PollRule": Rule.__members__,
+                "PollMethod": Method.__members__,
             },
         )
     pdf = html_to_pdf(html, base_url=settings.SITE_URL)
@@ -228,7 +232,6 @@ def _entry_context(
         "poll": poll,
         "unit": unit,
         "options": list(poll.options.all()),
-        "PollMethod": Method,
         "accepts_blank": accepts_blank(poll.method, poll.rule),
         "channels": [(c, BallotChannel(c).label) for c in channels],
         "outcomes": CallOutcome.choices,

@@ -23,7 +23,7 @@ from votes.campaign.evidence import ACCEPT
 from votes.campaign.models import EVIDENCE_FOLDER
 from votes.counting import accepts_blank
 from votes.exceptions import VoteRefused
-from votes.models import BallotChannel, BallotEntry, Method, Poll
+from votes.models import BallotChannel, BallotEntry, Poll
 
 
 def canvass(request: HttpRequest, community: str, pk: int) -> HttpResponse:
@@ -37,7 +37,6 @@ def canvass(request: HttpRequest, community: str, pk: int) -> HttpResponse:
         "community": place,
         "poll": poll,
         "options": list(poll.options.all()),
-        "PollMethod": Method,
         "accepts_blank": accepts_blank(poll.method, poll.rule),
         "accept": ACCEPT,
         "is_campaign": rules.is_campaign_poll(poll),

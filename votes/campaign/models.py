@@ -7,11 +7,10 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from deliberation.models import Building, Unit
+from deliberation.models.uploads import unguessable_name
 
 
 def evidence_path(instance: object, filename: str) -> str:
-    from deliberation.models.uploads import unguessable_name
-
     return unguessable_name(EVIDENCE_FOLDER, filename)
 
 

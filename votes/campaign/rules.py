@@ -25,7 +25,7 @@ def can_enter_campaign_ballots(user: AnyUser, poll: Poll) -> bool:
 
 def canvass_building_ids(user: AnyUser, poll: Poll) -> set[int]:
     """The buildings ``user`` canvasses for ``poll`` (their assignments)."""
-    if not getattr(user, "is_authenticated", False):
+    if not getattr(user, "is_authenticated", False) or user.pk is None:
         return set()
     return set(
         CanvassAssignment.objects.filter(poll=poll, user_id=user.pk).values_list(

@@ -217,9 +217,9 @@ def campaign_alerts(poll: Poll, threshold: int | None = None) -> list[Alert]:
         .filter(owners__gt=limit)
         .order_by("-owners")
     )
-    for row in canvassers:
-        who = row["entered_by__display_name"] or row["entered_by__username"]
-        alerts.append(Alert("canvasser", who, row["owners"]))
+    for entered in canvassers:
+        who = entered["entered_by__display_name"] or entered["entered_by__username"]
+        alerts.append(Alert("canvasser", who, entered["owners"]))
     holders: dict[str, set[str]] = {}
     proxy_rows = list(
         live.filter(channel=BallotChannel.PROXY)
@@ -267,7 +267,7 @@ def not_voted_units(
     ``with_contacts``: full owner names and phone numbers (committee staff calling owners);
     otherwise names are masked to the first character (printed lists, canvassers).
     """
-    units = _annotated(poll).filter(voted=False).select_related("unit", "building")
+    units = _annotated(poll).filter(voted=False).select_related("unit", "building")  # type: ignore[misc]
     if building_ids is not None:
         units = units.filter(building_id__in=building_ids)
     rows = list(units.order_by("building__name", "unit__floor", "unit__number"))

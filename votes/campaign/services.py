@@ -38,6 +38,8 @@ from votes.models import (
     Participation,
     PhoneCall,
     Poll,
+    PollEvent,
+    PollEventKind,
     PollStatus,
     ProxyAuthorisation,
     Secrecy,
@@ -101,8 +103,6 @@ def campaign_units_ensure(*, poll: Poll) -> int:
 
 def campaign_rules_set(*, poll: Poll, phone_needs_confirmation: bool, actor: User) -> CampaignRules:
     """Whether phone ballots need a second person (default: yes); logged in the poll's events."""
-    from votes.models import PollEvent, PollEventKind
-
     rules, _created = CampaignRules.objects.update_or_create(
         poll=poll, defaults={"phone_needs_confirmation": phone_needs_confirmation}
     )
