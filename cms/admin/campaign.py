@@ -14,6 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
@@ -51,6 +52,7 @@ from votes.models import (
 
 STAFF_ENTRY_CHANNELS = (BallotChannel.PAPER, BallotChannel.PROXY, BallotChannel.PHONE)
 REFRESH_SECONDS = 5
+PROGRESS_CACHE_SECONDS = 2
 
 
 def _user(request: HttpRequest) -> User:
@@ -135,22 +137,33 @@ def campaign_view(request: HttpRequest, poll_id: int) -> HttpResponse:
 
 
 def campaign_progress_json(request: HttpRequest, poll_id: int) -> JsonResponse:
+    """The campaign view's numbers, polled every few seconds by every open view.
+
+    Computed at most once per ``PROGRESS_CACHE_SECONDS`` per poll across workers (the cache is
+    Redis in production): 300 staff watching cost one aggregation every two seconds, not 60 a
+    second. ``at_time`` says when the numbers were computed.
+    """
     poll = _poll(request, poll_id)
     if not rules.is_campaign_poll(poll):
         return JsonResponse({"error": _("本表决不是业主共同决定。")}, status=400)
-    progress = selectors.campaign_progress(poll)
-    data = progress.to_dict()
-    data["need_owners_text"] = (
-        _("还差 %(n)s 户达到三分之二") % {"n": progress.need_owners}
-        if progress.need_owners
-        else _("已达到三分之二")
-    )
-    data["need_area_text"] = (
-        _("还差 %(n)s ㎡ 达到三分之二") % {"n": progress.need_area}
-        if progress.need_area
-        else _("已达到三分之二")
-    )
-    data["at_time"] = timezone.localtime().strftime("%H:%M:%S")
+    opened = poll.opened_at.timestamp() if poll.opened_at else 0
+    key = f"campaign:progress:{poll.pk}:{opened}:{translation.get_language()}"
+    data = cache.get(key)
+    if data is None:
+        progress = selectors.campaign_progress(poll)
+        data = progress.to_dict()
+        data["need_owners_text"] = (
+            _("还差 %(n)s 户达到三分之二") % {"n": progress.need_owners}
+            if progress.need_owners
+            else _("已达到三分之二")
+        )
+        data["need_area_text"] = (
+            _("还差 %(n)s ㎡ 达到三分之二") % {"n": progress.need_area}
+            if progress.need_area
+            else _("已达到三分之二")
+        )
+        data["at_time"] = timezone.localtime().strftime("%H:%M:%S")
+        cache.set(key, data, PROGRESS_CACHE_SECONDS)
     response = JsonResponse(data)
     response["Cache-Control"] = "no-store"
     return response

@@ -186,7 +186,7 @@ def campaign_progress(poll: Poll) -> Progress:
         head=head,
         area=area,
         need_owners=need_head,
-        need_area=Decimal(need_cents) / 100,
+        need_area=(Decimal(need_cents) / 100).quantize(Decimal("0.01")),
         buildings=buildings,
         alerts=campaign_alerts(poll),
     )

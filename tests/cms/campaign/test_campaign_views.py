@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 
@@ -27,6 +28,7 @@ def client_for(user) -> Client:
 
 @pytest.fixture
 def scene(wagtail_site):
+    cache.clear()
     estate = campaign_estate(2, 3)
     poll = campaign_poll(estate)
     return estate, poll
@@ -246,3 +248,14 @@ def test_canvassers_are_assigned_by_the_committee(scene):
     assert client.post(url, {"who": "nobody", "buildings": [building.pk]}).status_code == 400
     assert client.post(url, {"who": "13700000001", "buildings": [building.pk]}).status_code == 302
     assert poll.canvassers.get().user == person
+
+
+def test_progress_json_is_computed_once_per_short_window(scene):
+    estate, poll = scene
+    url = reverse("votes_campaign_progress", args=[poll.pk])
+    client = client_for(estate.staff)
+    assert client.get(url).json()["hp"] == 0
+    vote_services.ballot_cast(poll=poll, voter=estate.owners[0], choice={"choice": option_id(poll)})
+    assert client.get(url).json()["hp"] == 0  # within the window: the numbers computed before
+    cache.clear()  # the window has passed
+    assert client.get(url).json()["hp"] == 1
