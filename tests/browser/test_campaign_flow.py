@@ -10,6 +10,7 @@ import pytest
 from django.conf import settings
 from django.test import Client
 from PIL import Image
+from playwright.sync_api import expect
 
 from deliberation.models import Party, Unit
 from tests.factories.base import MemberFactory, UserFactory
@@ -76,7 +77,8 @@ def test_paper_entry_by_code_confirmed_by_a_second_person(
     confirm.click("button:has-text('核对无误')")
     confirm.wait_for_selector("text=已复核计入")
     # The open campaign view follows by itself (progress.json every few seconds).
-    view.wait_for_function("document.querySelector('[data-field=hp]').textContent === '1'")
+    # (a locator assertion: the admin's CSP forbids the eval behind wait_for_function)
+    expect(view.locator("[data-field=hp]")).to_have_text("1", timeout=60_000)
     entry.refresh_from_db()
     assert entry.status == EntryStatus.CONFIRMED and entry.decided_by == second
 
