@@ -32,6 +32,8 @@ class Who(StrEnum):
     STAFF_OWN = "staff_own"  # committee, property or department staff of the community
     COMMITTEE_OWN = "committee_own"  # committee (居委会) staff of the community
     COMMITTEE_OWN_LIVE = "committee_own_live"  # the same, on a published (opened) object only
+    # an open poll's canvassers (CanvassAssignment), and its committee staff (as COMMITTEE_OWN_LIVE)
+    CANVASSER_OWN = "canvasser_own"
     ASSIGNED_PARTY_OWN = "assigned_party_own"  # staff of the responsible party, own community
     SUPERUSER_ONLY = "superuser_only"  # Wagtail's own administration: no role holds it
     # The levels (issue 14): grid workers and street staff hold no party in a community.
@@ -149,6 +151,9 @@ URL_ACCESS: dict[str, Row] = {
     "media-proposal": Row(V, kind="media", skip="files by name; tests/deliberation photos"),
     "media-option": Row(V, kind="media", skip="files by name; tests/deliberation photos"),
     "media-progress": Row(P, kind="media", skip="files by name; tests/deliberation photos"),
+    "media-campaign-evidence": Row(
+        CO, kind="media", skip="files by name; tests/cms/campaign/test_campaign_views.py"
+    ),
     "set_language": Row(P),
     "elder-mode": Row(P),
     "login": Row(STEP),
@@ -176,6 +181,7 @@ URL_ACCESS: dict[str, Row] = {
     "poll-vote": Row(VC, post=R, kind="poll"),
     "poll-paper": Row(COL, kind="poll"),
     "poll-manage": Row(CO, kind="poll"),
+    "poll-canvass": Row(Who.CANVASSER_OWN, kind="poll"),
     "poll-export-csv": Row(COL, kind="poll"),
     "poll-export-json": Row(COL, kind="poll"),
     "notice-list": Row(P, kind="community"),
@@ -296,6 +302,15 @@ URL_ACCESS: dict[str, Row] = {
     "dispatch_admin_unit": Row(Who.DISPATCHER_OWN, post=Who.STREET_STAFF, kind="dispatch_unit"),
     "dispatch_admin_unit_new": Row(Who.STREET_STAFF),
     "dispatch_admin_limits": Row(Who.STREET_STAFF),
+    # owners' campaigns (votes.campaign): the committee, once the poll has opened
+    "votes_campaign_index": Row(CO),
+    "votes_campaign": Row(COL, kind="poll"),
+    "votes_campaign_progress": Row(COL, kind="poll"),
+    "votes_campaign_not_voted": Row(COL, kind="poll"),
+    "votes_campaign_ballots": Row(COL, kind="poll"),
+    "votes_campaign_entry": Row(COL, kind="poll"),
+    "votes_campaign_entries": Row(COL, kind="poll"),
+    "votes_campaign_canvassers": Row(COL, kind="poll"),
     # proposals: staff propose and follow; the committee triages, publishes, locks
     **_snippet("deliberation_proposal", "proposal", read=ST, add=SU, edit=ST),
     "wagtailsnippets_deliberation_proposal:revisions_revert": Row(ST, kind="proposal_revision"),

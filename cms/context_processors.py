@@ -16,7 +16,15 @@ from deliberation.models import (
 from deliberation.notifications.selectors import unread_count
 from meetings.models import MeetingStatus, MinutesStatus, RenderStatus
 from votes.counting import Verdict
-from votes.models import BallotChannel, Kind, Method, PollEventKind, PollStatus, Rule
+from votes.models import (
+    BallotChannel,
+    EntryStatus,
+    Kind,
+    Method,
+    PollEventKind,
+    PollStatus,
+    Rule,
+)
 
 ELDER_COOKIE = "sifang_elder"
 
@@ -36,6 +44,7 @@ TEMPLATE_ENUMS: dict[str, type[Enum]] = {
     "PollRule": Rule,
     "PollEventKind": PollEventKind,
     "BallotChannel": BallotChannel,
+    "EntryStatus": EntryStatus,
     "Verdict": Verdict,
     "RenderStatus": RenderStatus,
     "MinutesStatus": MinutesStatus,

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from cms.views import polls
+from cms.views import campaign, polls
 
 urlpatterns = [
     path("<slug:community>/polls/", polls.poll_list, name="poll-list"),
@@ -11,6 +11,7 @@ urlpatterns = [
     path("<slug:community>/polls/<int:pk>/vote/", polls.poll_vote, name="poll-vote"),
     path("<slug:community>/polls/<int:pk>/paper/", polls.paper_entry, name="poll-paper"),
     path("<slug:community>/polls/<int:pk>/manage/", polls.poll_manage, name="poll-manage"),
+    path("<slug:community>/polls/<int:pk>/canvass/", campaign.canvass, name="poll-canvass"),
     path(
         "<slug:community>/polls/<int:pk>/export.csv",
         polls.poll_export,

@@ -3,6 +3,7 @@ item of Sifang. Each area lives in its own module of ``cms.admin``; its ``@hooks
 ``register_snippet`` calls run when the module is imported here."""
 
 from cms.admin import (
+    campaign,
     dispatch,
     document_access,
     documents,
@@ -22,6 +23,7 @@ from cms.admin import (
 )
 
 __all__ = [
+    "campaign",
     "dispatch",
     "document_access",
     "documents",

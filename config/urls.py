@@ -8,8 +8,9 @@ from wagtail.documents import urls as wagtaildocs_urls
 
 from cms.admin.gates import gate_admin_urls
 from cms.api import api
-from cms.views import media
+from cms.views import campaign, media
 from deliberation.models.uploads import OPTION_IMAGES, PROGRESS_PHOTOS, PROPOSAL_PHOTOS
+from votes.campaign.models import EVIDENCE_FOLDER
 
 # Photos of matters go through a permission check (cms.views.media), in every set-up and ahead of
 # the development media server below; nginx serves none of these folders (docs/deploy.md).
@@ -26,6 +27,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path(f"{MEDIA_PREFIX}{OPTION_IMAGES}/<path:name>", media.option_image, name="media-option"),
     path(
         f"{MEDIA_PREFIX}{PROGRESS_PHOTOS}/<path:name>", media.progress_photo, name="media-progress"
+    ),
+    path(
+        f"{MEDIA_PREFIX}{EVIDENCE_FOLDER}/<path:name>",
+        campaign.evidence_file,
+        name="media-campaign-evidence",
     ),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),

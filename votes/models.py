@@ -199,6 +199,8 @@ class BallotChannel(models.TextChoices):
     PAPER = "paper", _("纸质票(工作人员录入)")
     PROXY = "proxy", _("委托代投(工作人员录入)")
     IN_PERSON = "in_person", _("现场")
+    DOOR = "door", _("入户(扫楼人员录入)")
+    PHONE = "phone", _("电话表决(工作人员录入)")
 
 
 class Ballot(models.Model):
@@ -413,3 +415,15 @@ class ChainHeadPublication(models.Model):
         verbose_name_plural = _("选票链末端公布")
         ordering = ["poll", "published_at", "pk"]
         indexes = [models.Index(fields=["poll", "published_at"], name="chainpub_poll_time")]
+
+
+# The campaign's models live in their own module (issue 15: canvassing, entries, calls).
+from votes.campaign.models import (  # noqa: E402, F401
+    BallotEntry,
+    CallOutcome,
+    CampaignRules,
+    CampaignUnit,
+    CanvassAssignment,
+    EntryStatus,
+    PhoneCall,
+)

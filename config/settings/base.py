@@ -310,6 +310,11 @@ SIFANG_SMS_TEMPLATE = os.environ.get("SIFANG_SMS_TEMPLATE", "")
 # Every per-address limit reads the client through deliberation.accounts.network.client_ip.
 SIFANG_PROXY_COUNT = env_int("SIFANG_PROXY_COUNT", 0)
 
+# Owners' campaigns (votes.campaign): alert when one signer ID, canvasser or proxy holder accounts
+# for ballots of more than this many owners; largest accepted photo/scan of a signed ballot.
+SIFANG_CAMPAIGN_ALERT_UNITS = env_int("SIFANG_CAMPAIGN_ALERT_UNITS", 5)
+SIFANG_CAMPAIGN_EVIDENCE_MAX_BYTES = env_int("SIFANG_CAMPAIGN_EVIDENCE_MAX_BYTES", 10 * 1024 * 1024)
+
 # Resident code sign-in limits (deliberation.accounts.services.Limits).
 SIFANG_SIGNIN_LIMITS = {
     "ttl_seconds": env_int("SIFANG_SIGNIN_CODE_TTL_SECONDS", 300),

@@ -50,6 +50,7 @@ from votes.counting.spec import (
     accepts_blank,
     to_area,
 )
+from votes.counting.thresholds import participation_thresholds
 
 __all__ = [
     "COUNTING_VERSION",
@@ -75,6 +76,7 @@ __all__ = [
     "honest_percent",
     "instant_runoff",
     "owner_voters_frozen",
+    "participation_thresholds",
     "percent_str",
     "to_area",
     "verdict_label",

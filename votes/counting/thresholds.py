@@ -90,6 +90,36 @@ def _threshold(
     )
 
 
+def participation_thresholds(
+    *, ht: int, at: int, hp: int, ap: int
+) -> tuple[Threshold, Threshold, int, int]:
+    """Art. 278 participation so far: headcount and area thresholds (areas in 0.01 m²), and how
+    many more owners and 0.01 m² are still needed to reach 2/3 (0 once met). Used while a poll
+    runs (the campaign view); the same comparison as the count at close."""
+    head = _threshold(
+        key="participation_headcount",
+        label=_("参与表决人数"),
+        part=hp,
+        whole=ht,
+        required=PARTICIPATION,
+        inclusive=True,
+        area=False,
+    )
+    area = _threshold(
+        key="participation_area",
+        label=_("参与表决面积"),
+        part=ap,
+        whole=at,
+        required=PARTICIPATION,
+        inclusive=True,
+        area=True,
+    )
+    # Smallest integer n with 3·n ≥ 2·whole, less what has taken part.
+    need_head = max(0, -(-PARTICIPATION.numerator * ht // PARTICIPATION.denominator) - hp)
+    need_cents = max(0, -(-PARTICIPATION.numerator * at // PARTICIPATION.denominator) - ap)
+    return head, area, need_head, need_cents
+
+
 def _option_counts(
     spec: PollSpec, entries: Sequence[Entry], hp: int, ap: int, adopted: set[int]
 ) -> tuple[OptionCount, ...]:

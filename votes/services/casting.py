@@ -52,7 +52,13 @@ from votes.models import (
 )
 from votes.suspension import suspension_refusal
 
-STAFF_CHANNELS = {BallotChannel.PAPER, BallotChannel.PROXY, BallotChannel.IN_PERSON}
+STAFF_CHANNELS = {
+    BallotChannel.PAPER,
+    BallotChannel.PROXY,
+    BallotChannel.IN_PERSON,
+    BallotChannel.DOOR,
+    BallotChannel.PHONE,
+}
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from django.core.management.base import BaseCommand
 
 from cms.services import site_ensure_home
+from demo import campaign as campaign_demo
 from demo import dispatch as dispatch_demo
 from demo import documents as documents_demo
 from demo import levels as levels_demo
@@ -25,6 +26,7 @@ class Command(BaseCommand):
         votes_demo.seed_polls(community, proposals)
         demo_resolutions.seed_resolutions(community)
         documents_demo.seed_documents(community)
+        campaign_demo.seed_campaign(community)
         problems_demo.seed_problems(community)
         dispatch_demo.seed_dispatch(community)
         self.stdout.write(self.style.SUCCESS(f"Demo community ready: {community.name}"))
