@@ -239,7 +239,10 @@ def poll_result_public(poll: Poll) -> dict[str, Any]:
             {"id": o.pk, "label": o.label, "meaning": o.meaning} for o in poll.options.all()
         ],
         "denominators": None,
-        "ballots_cast": poll.ballot_seq if poll.status != PollStatus.DRAFT else 0,
+        # Chain links minus superseded versions: a changed ballot counts once.
+        "ballots_cast": poll.ballot_seq - BallotVersion.objects.filter(poll_id=poll.pk).count()
+        if poll.status != PollStatus.DRAFT
+        else 0,
         "by_channel": ballots_by_channel(poll) if visible else None,
         "tally_visible": visible,
         "result": result,

@@ -24,10 +24,18 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from deliberation.models import Community, User
-from votes import audit, rules, selectors
+from votes import audit, receipts, rules, selectors
 from votes.counting import accepts_blank
 from votes.exceptions import PollStateError, VoteRefused
-from votes.models import BallotChannel, ChainScheme, Method, Poll, PollStatus, Secrecy
+from votes.models import (
+    BallotChannel,
+    ChainScheme,
+    ChangePolicy,
+    Method,
+    Poll,
+    PollStatus,
+    Secrecy,
+)
 from votes.services import (
     ballot_cast,
     poll_close,
@@ -126,6 +134,8 @@ def poll_detail(request: HttpRequest, community: str, pk: int) -> HttpResponse:
     voted = selectors.has_participated(poll, keys)
     manage = rules.can_manage_polls(request.user, place)
     result = data["result"]
+    delegated = bool(keys) and poll.proxies.filter(voter_key__in=keys, revoked_at=None).exists()
+    may_change = voted and receipts.change_policy(poll) != ChangePolicy.NEVER
     return render(
         request,
         "cms/polls/detail.html",
@@ -140,9 +150,18 @@ def poll_detail(request: HttpRequest, community: str, pk: int) -> HttpResponse:
             "accepts_blank": accepts_blank(poll.method, poll.rule),
             "eligible": bool(keys),
             "voted": voted,
-            "my_receipt": selectors.voter_receipt(poll, keys),
-            "delegated": bool(keys) and poll.proxies.filter(voter_key__in=keys).exists(),
-            "can_vote": poll.status == PollStatus.OPEN and bool(keys) and not voted,
+            "my_receipt": selectors.voter_receipt(poll, keys)
+            if receipts.receipts_enabled(poll)
+            else None,
+            "delegated": delegated,
+            "can_vote": poll.status == PollStatus.OPEN
+            and bool(keys)
+            and not delegated
+            and (not voted or may_change),
+            "changing": may_change,
+            "declared_rules": receipts.declared_rules(poll),
+            "receipts_on": receipts.receipts_enabled(poll),
+            "ballot_list_public": receipts.ballot_list_public(poll),
             "can_manage": manage,
             "now": timezone.now(),
         },
@@ -167,7 +186,12 @@ def poll_vote(request: HttpRequest, community: str, pk: int) -> HttpResponse:
     return render(
         request,
         "cms/polls/receipt.html",
-        {"community": place, "poll": poll, "receipt": receipt},
+        {
+            "community": place,
+            "poll": poll,
+            "receipt": receipt,
+            "receipts_on": receipts.receipts_enabled(poll),
+        },
     )
 
 

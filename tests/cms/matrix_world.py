@@ -53,7 +53,7 @@ from tests.factories.base import (
     UserFactory,
 )
 from votes import services as vote_services
-from votes.models import Electorate, Kind, Method, Poll, Rule
+from votes.models import Electorate, Kind, Method, Poll, ProxyLetter, Rule
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
@@ -127,6 +127,7 @@ class Side:
     unit: Any
     member: Member
     ownership: Any
+    proxy_letter: Any
     people: dict[str, User]  # the residents and department staff of A (empty for B)
 
 
@@ -310,6 +311,15 @@ def _side(letter: str) -> Side:
         unit=unit,
         member=author,
         ownership=ownership,
+        proxy_letter=ProxyLetter.objects.create(
+            community=community,
+            principal_key="matrix",
+            principal_label=f"{letter}委托人",
+            holder_name="受托人",
+            holder_phone="13800000000",
+            scan=ContentFile(b"%PDF-1.4\n%%EOF\n", name="letter.pdf"),
+            entered_by=committee,
+        ),
         people=people,
     )
 
@@ -364,7 +374,15 @@ def targets(world: World, kind: str) -> list[Target]:
             pairs = [("pub", side.meeting_pub, True), ("priv", side.meeting_priv, False)]
         elif kind == "community":
             pairs = [("", side.community, True)]
-        elif kind in ("resolution", "notice", "building", "unit", "member", "ownership"):
+        elif kind in (
+            "resolution",
+            "notice",
+            "building",
+            "unit",
+            "member",
+            "ownership",
+            "proxy_letter",
+        ):
             pairs = [("", getattr(side, kind), True)]
         elif kind == "meeting_minutes":  # minutes exist for the (private) meetings only
             pairs = [("priv", side.meeting_priv, False)]

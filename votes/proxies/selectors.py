@@ -8,7 +8,15 @@ from typing import Any
 from django.db.models import QuerySet
 
 from deliberation.models import Community
-from votes.models import BallotChannel, Participation, Poll, ProxyAuthorisation, ProxyLetter
+from votes.electorate import build_electorate
+from votes.models import (
+    BallotChannel,
+    Participation,
+    Poll,
+    PollStatus,
+    ProxyAuthorisation,
+    ProxyLetter,
+)
 
 
 def proxy_standing(poll: Poll, keys: Iterable[str]) -> tuple[dict[str, Any], set[str]]:
@@ -47,3 +55,29 @@ def letter_authorisations(letter: ProxyLetter) -> list[ProxyAuthorisation]:
         .prefetch_related("poll__options")
         .order_by("poll__pk")
     )
+
+
+def proxy_candidate_polls(community: Community) -> list[Poll]:
+    """The polls a new letter may cover: the community's drafts and open polls, oldest first,
+    with their options."""
+    return list(
+        Poll.objects.filter(community=community, status__in=[PollStatus.DRAFT, PollStatus.OPEN])
+        .prefetch_related("options")
+        .order_by("created_at", "pk")
+    )
+
+
+def proxy_principals(polls: Iterable[Poll]) -> list[tuple[str, str]]:
+    """Who may give a proxy for some of ``polls``: (electorate key, label) sorted by label.
+    Labels are units for owners and names for persons (the admin is staff only)."""
+    found: dict[str, str] = {}
+    for poll in polls:
+        voters = (
+            poll.frozen_electorate
+            if poll.status != PollStatus.DRAFT
+            else build_electorate(poll=poll)
+        )
+        for voter in voters or []:
+            units = [unit.get("label", "") for unit in voter.get("units", [])]
+            found.setdefault(voter["key"], "、".join(u for u in units if u) or voter["label"])
+    return sorted(found.items(), key=lambda pair: (pair[1], pair[0]))
