@@ -58,11 +58,11 @@ def proxies_index(request: HttpRequest) -> HttpResponse:
     )
 
 
-def proxies_add(request: HttpRequest, slug: str) -> HttpResponse:
-    community = get_object_or_404(Community, slug=slug)
-    if not can_manage_proxies(request.user, community):
+def proxies_add(request: HttpRequest, community: str) -> HttpResponse:
+    place = get_object_or_404(Community, slug=community)
+    if not can_manage_proxies(request.user, place):
         raise PermissionDenied
-    polls = selectors.proxy_candidate_polls(community)
+    polls = selectors.proxy_candidate_polls(place)
     principals = selectors.proxy_principals(polls)
     form = ProxyLetterForm(
         request.POST or None, request.FILES or None, principals=principals, polls=polls
@@ -73,7 +73,7 @@ def proxies_add(request: HttpRequest, slug: str) -> HttpResponse:
             chosen = set(form.cleaned_data["polls"])
             try:
                 letter = proxy_letter_register(
-                    community=community,
+                    community=place,
                     principal_key=form.cleaned_data["principal_key"],
                     holder_name=form.cleaned_data["holder_name"],
                     holder_phone=form.cleaned_data["holder_phone"],
@@ -95,10 +95,10 @@ def proxies_add(request: HttpRequest, slug: str) -> HttpResponse:
         request,
         "cms/admin/proxies/add.html",
         {
-            "community": community,
+            "community": place,
             "form": form,
             "has_polls": bool(polls),
-            "cap": community.proxy_cap,
+            "cap": place.proxy_cap,
             "header_title": _("登记授权委托书"),
         },
         status=status,
@@ -154,7 +154,7 @@ class _ProxiesMenuItem(MenuItem):
 def register_proxy_urls() -> list[object]:
     return [
         path("proxies/", proxies_index, name="votes_proxies"),
-        path("proxies/<slug:slug>/add/", proxies_add, name="votes_proxies_add"),
+        path("proxies/<slug:community>/add/", proxies_add, name="votes_proxies_add"),
         path("proxies/letter/<int:pk>/", proxies_detail, name="votes_proxies_detail"),
         path("proxies/letter/<int:pk>/scan/", proxies_scan, name="votes_proxies_scan"),
     ]

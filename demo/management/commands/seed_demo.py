@@ -8,6 +8,7 @@ from demo import meetings as meetings_demo
 from demo import polls as votes_demo
 from demo import registry as deliberation_demo
 from demo import resolutions as demo_resolutions
+from demo import rules as rules_demo
 
 
 class Command(BaseCommand):
@@ -20,5 +21,6 @@ class Command(BaseCommand):
         meetings_demo.seed_meetings(community, proposals)
         votes_demo.seed_polls(community, proposals)
         demo_resolutions.seed_resolutions(community)
+        rules_demo.seed_rules(community)
         documents_demo.seed_documents(community)
         self.stdout.write(self.style.SUCCESS(f"Demo community ready: {community.name}"))
