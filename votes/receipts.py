@@ -47,6 +47,22 @@ def change_policy(poll: Poll) -> str:
     return str(_spec(poll)["change_policy"])
 
 
+def may_change(poll: Poll, keys: list[str]) -> bool:
+    """Whether the voter holding ``keys`` (who has voted) may still change the ballot under
+    the declared policy: ``once`` allows one change, ``until_close`` any (one query)."""
+    policy = change_policy(poll)
+    if not keys or policy == ChangePolicy.NEVER or _spec(poll)["secrecy"] == Secrecy.SECRET:
+        return False
+    version = (
+        Ballot.objects.filter(poll_id=poll.pk, voter_key__in=keys)
+        .values_list("version", flat=True)
+        .first()
+    )
+    if version is None:
+        return False
+    return policy == ChangePolicy.UNTIL_CLOSE or version < 2
+
+
 def ballot_list_public(poll: Poll) -> bool:
     """Whether the ballot list is public now: declared, and the poll has closed."""
     return bool(_spec(poll)["public_ballot_list"]) and poll.status in (

@@ -135,7 +135,7 @@ def poll_detail(request: HttpRequest, community: str, pk: int) -> HttpResponse:
     manage = rules.can_manage_polls(request.user, place)
     result = data["result"]
     delegated = bool(keys) and poll.proxies.filter(voter_key__in=keys, revoked_at=None).exists()
-    may_change = voted and receipts.change_policy(poll) != ChangePolicy.NEVER
+    may_change = voted and receipts.may_change(poll, keys)
     return render(
         request,
         "cms/polls/detail.html",
@@ -159,6 +159,7 @@ def poll_detail(request: HttpRequest, community: str, pk: int) -> HttpResponse:
             and not delegated
             and (not voted or may_change),
             "changing": may_change,
+            "change_once": receipts.change_policy(poll) == ChangePolicy.ONCE,
             "declared_rules": receipts.declared_rules(poll),
             "receipts_on": receipts.receipts_enabled(poll),
             "ballot_list_public": receipts.ballot_list_public(poll),

@@ -47,6 +47,7 @@ from meetings.minutes.rules import may_issue_notices
 from meetings.minutes.tasks import render_notice_task
 from meetings.models import Meeting, MeetingStatus, Notice, NoticeKind
 from votes.models import Kind, Poll, PollStatus
+from votes.receipts import declared_rules
 
 RESULT_KINDS = (NoticeKind.PRELIMINARY_RESULT, NoticeKind.FINAL_RESULT)
 
@@ -124,6 +125,8 @@ def poll_opening_content(poll: Poll, details: NoticeDetails | None = None) -> di
             "total_area": format_area(poll.total_area) if owners else "",
             "opens_at": format_datetime(poll.opened_at or poll.opens_at),
             "closes_at": format_datetime(poll.closes_at),
+            # The rules declared for this vote (change, receipts, ballot list), as fixed at open.
+            "declared_rules": [list(line) for line in declared_rules(poll)],
         },
         "owners": owners,
         "how_to_vote": details.how_to_vote or default_how_to_vote(),

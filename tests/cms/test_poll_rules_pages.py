@@ -39,6 +39,18 @@ def test_voter_changes_ballot_from_the_page_until_close(client):
     assert ballot.choice == {"choice": option_id(poll, 2)} and ballot.version == 2
 
 
+def test_once_policy_offers_one_change_only(client):
+    community = CommunityFactory()
+    voter = residents(community, 1)[0]
+    poll = resident_poll(community, change_policy=ChangePolicy.ONCE)
+    client.force_login(voter)
+    client.post(url("poll-vote", poll), {"choice": option_id(poll)})
+    assert "改票一次" in client.get(url("poll-detail", poll)).content.decode()
+    client.post(url("poll-vote", poll), {"choice": option_id(poll, 1)})
+    page = client.get(url("poll-detail", poll)).content.decode()
+    assert "提交新的选票" not in page and 'data-testid="voted"' in page
+
+
 def test_never_policy_shows_no_change_form(client):
     community = CommunityFactory()
     voter = residents(community, 1)[0]
