@@ -65,13 +65,16 @@ class PollAdminForm(WagtailAdminModelForm):
             self._choices("proposal").queryset = Proposal.objects.filter(
                 community__in=communities
             ).order_by("-submitted_at")
+        if "change_policy" in self.fields:
+            self.fields["change_policy"].required = False  # blank: never (the default)
         if self.instance.pk:
             self.fields["option_labels"].initial = "\n".join(
                 self.instance.options.values_list("label", flat=True)
             )
             if self.instance.status != PollStatus.DRAFT:
-                # Fixed at open: shown, not editable (the service refuses a change anyway).
-                for name in FORM_FROZEN | {"option_labels"}:
+                # Fixed at open: shown, not editable (the service refuses a change anyway);
+                # the times change through "extend" on the poll's page.
+                for name in FORM_FROZEN | {"option_labels", "opens_at", "closes_at"}:
                     if name in self.fields:
                         self.fields[name].disabled = True
 
@@ -82,6 +85,8 @@ class PollAdminForm(WagtailAdminModelForm):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
+        if "change_policy" in self.fields and not cleaned.get("change_policy"):
+            cleaned["change_policy"] = ChangePolicy.NEVER
         community, proposal = cleaned.get("community"), cleaned.get("proposal")
         if community is not None and proposal is not None and proposal.community_id != community.pk:
             self.add_error("proposal", _("只能选择本社区的议题"))
