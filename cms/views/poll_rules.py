@@ -3,20 +3,37 @@ close. Neither shows a name; the receipt check shows nothing about any other bal
 
 from __future__ import annotations
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from cms.views.polls import _poll
+from deliberation.models import Community
 from votes import receipts
-from votes.models import PollStatus
+from votes.models import Poll, PollStatus
+
+
+def _unavailable(
+    request: HttpRequest, place: Community, poll: Poll, title: str, reason: str
+) -> HttpResponse:
+    """A page the poll's rules or its stage do not open (yet): say why, link back."""
+    return render(
+        request,
+        "cms/polls/unavailable.html",
+        {"community": place, "poll": poll, "title": title, "reason": reason},
+    )
 
 
 def receipt_check(request: HttpRequest, community: str, pk: int) -> HttpResponse:
     """Enter a receipt code, see whether that ballot is counted and which version it is."""
     place, poll = _poll(request, community, pk)
     if poll.status == PollStatus.DRAFT or not receipts.receipts_enabled(poll):
-        raise Http404(_("本次表决不提供回执码。"))
+        reason = (
+            _("表决尚未开始。")
+            if poll.status == PollStatus.DRAFT
+            else _("本次表决按规则不提供回执码。")
+        )
+        return _unavailable(request, place, poll, _("核对回执码"), reason)
     code = (request.GET.get("code") or "").strip()[:40]
     check = receipts.receipt_lookup(poll, code) if code else None
     malformed = bool(code) and not receipts.normalise_receipt(code)
@@ -39,7 +56,12 @@ def ballot_list(request: HttpRequest, community: str, pk: int) -> HttpResponse:
     choice for named polls; never names)."""
     place, poll = _poll(request, community, pk)
     if not receipts.ballot_list_public(poll):
-        raise Http404(_("本次表决不公布投票清单,或尚未截止。"))
+        reason = (
+            _("本次表决截止后公布投票清单。")
+            if poll.public_ballot_list
+            else _("本次表决按规则不公布投票清单,只公布汇总结果。")
+        )
+        return _unavailable(request, place, poll, _("投票清单"), reason)
     rows = receipts.public_ballot_rows(poll)
     return render(
         request,

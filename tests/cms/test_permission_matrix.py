@@ -321,6 +321,7 @@ OBJECT_KINDS = {
     "unit",
     "member",
     "ownership",
+    "proxy_letter",
 }
 
 

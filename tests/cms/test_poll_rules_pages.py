@@ -88,7 +88,9 @@ def test_receipt_check_absent_when_receipts_are_off(client):
     response = client.post(url("poll-vote", poll), {"choice": option_id(poll)})
     assert 'data-testid="receipt"' not in response.content.decode()
     assert "不提供回执码" in response.content.decode()
-    assert client.get(url("poll-receipt-check", poll)).status_code == 404
+    page = client.get(url("poll-receipt-check", poll), {"code": "AAAA-AAAA-AAAA-AAAA"})
+    assert 'data-testid="unavailable"' in page.content.decode()
+    assert "receipt-result" not in page.content.decode()
 
 
 def owners_closed(units, **kwargs):
@@ -129,9 +131,13 @@ def test_public_ballot_list_of_secret_poll_has_no_choice(client):
 def test_ballot_list_only_after_close_and_when_declared(client):
     estate = owners_estate(single_units=2)
     open_poll = owners_poll(estate, public_ballot_list=True)
-    assert client.get(url("poll-ballots", open_poll)).status_code == 404
+    yes = {"choice": option_id(open_poll)}
+    services.ballot_cast(poll=open_poll, voter=estate.owners[0], choice=yes)
+    html = client.get(url("poll-ballots", open_poll)).content.decode()
+    assert "截止后公布投票清单" in html and "ballot-list" not in html
     undeclared = services.poll_close(poll=owners_poll(estate), actor=estate.staff)
-    assert client.get(url("poll-ballots", undeclared)).status_code == 404
+    html = client.get(url("poll-ballots", undeclared)).content.decode()
+    assert "不公布投票清单" in html and "ballot-list" not in html
 
 
 @pytest.mark.parametrize("units", [3, 30])
