@@ -179,6 +179,8 @@ URL_ACCESS: dict[str, Row] = {
     "poll-detail": Row(VC, kind="poll"),
     "poll-chain": Row(VC, kind="poll"),
     "poll-vote": Row(VC, post=R, kind="poll"),
+    "poll-receipt-check": Row(VC, kind="poll"),
+    "poll-ballots": Row(VC, kind="poll"),
     "poll-paper": Row(COL, kind="poll"),
     "poll-manage": Row(CO, kind="poll"),
     "poll-canvass": Row(Who.CANVASSER_OWN, kind="poll"),
@@ -285,6 +287,11 @@ URL_ACCESS: dict[str, Row] = {
     # objections to an owners' poll's preliminary result: its committee records and answers
     "poll_objections_admin": Row(CO, kind="poll"),
     "notifications_letters": Row(CO),
+    # written proxies (授权委托书): the committee that runs the polls
+    "votes_proxies": Row(CO),
+    "votes_proxies_add": Row(CO, kind="community"),
+    "votes_proxies_detail": Row(CO, kind="proxy_letter"),
+    "votes_proxies_scan": Row(CO, kind="proxy_letter"),
     "notifications_letters_pdf": Row(CO, kind="building", skip=LETTERS),
     "notifications_letters_printed": Row(CO, kind="building", skip=LETTERS),
     "meetings_minutes_rerender": Row(CO, kind="minutes"),

@@ -44,6 +44,7 @@ ERROR_CODES: dict[str, Any] = {
     "poll_paused": _("表决已暂停,恢复后请再投票"),
     "delegated": _("您已委托他人代为表决，不能再自行投票"),
     "wrong_option": _("所选选项不属于本次表决"),
+    "change_limit": _("本次表决只允许改票一次,您已经改过"),
     # the server
     "server_error": _("服务器暂时无法处理，请稍后重试"),
 }

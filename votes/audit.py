@@ -43,19 +43,27 @@ def canonical_content(
     area: Decimal | str | int,
     channel: str,
     entered_by_id: int | None,
+    version: int = 1,
 ) -> str:
-    """The ballot's content as one canonical JSON string (sorted keys, no spaces, area 0.01)."""
+    """The ballot's content as one canonical JSON string (sorted keys, no spaces, area 0.01).
+
+    A changed ballot (``version`` > 1) also carries its version, so the chain attests which
+    version counts; a first ballot's content is as before versions existed.
+    """
+    content: dict[str, Any] = {
+        "poll": poll_id,
+        "seq": seq,
+        "voter": voter_key,
+        "choice": choice,
+        "headcount": headcount,
+        "area": f"{Decimal(area).quantize(Decimal('0.01'))}",
+        "channel": channel or "",
+        "entered_by": entered_by_id,
+    }
+    if version != 1:
+        content["version"] = version
     return json.dumps(
-        {
-            "poll": poll_id,
-            "seq": seq,
-            "voter": voter_key,
-            "choice": choice,
-            "headcount": headcount,
-            "area": f"{Decimal(area).quantize(Decimal('0.01'))}",
-            "channel": channel or "",
-            "entered_by": entered_by_id,
-        },
+        content,
         sort_keys=True,
         separators=(",", ":"),
         ensure_ascii=False,
@@ -177,6 +185,9 @@ class ChainRow:
     hash: str
     receipt: str
     mac: str = ""
+    version: int = 1
+    # False for a superseded version (a ``BallotVersion``): a link of the chain, not counted.
+    counted: bool = True
 
 
 @dataclass(frozen=True)
@@ -256,6 +267,7 @@ def row_hash(poll_id: int, row: ChainRow, prev_hash: str) -> str:
         area=row.area,
         channel=row.channel,
         entered_by_id=row.entered_by_id,
+        version=row.version,
     )
     return chain_hash(prev_hash, content)
 
@@ -273,7 +285,8 @@ def verify_chain(
     """Recompute the chain over ``rows`` (any order) and return the first misfit, else None.
 
     ``head`` and ``last_seq`` are what the poll recorded under its row lock; ``participations``
-    (when given) is how many people took part, which must equal the number of ballots. With
+    (when given) is how many people took part, which must equal the number of counted ballots
+    (superseded versions are links of the chain but not counted). With
     ``key`` (keyed polls) every ballot's ``mac`` and the ``recorded_head_mac`` must match too.
     """
     ordered = sorted(rows, key=lambda r: (r.seq, r.id))
@@ -331,12 +344,13 @@ def verify_chain(
             "bad_head_mac",
             "the poll's recorded head and count do not match their MAC (a truncated chain?)",
         )
-    if participations is not None and participations != found:
+    counted = sum(1 for row in ordered if row.counted)
+    if participations is not None and participations != counted:
         return ChainProblem(
             None,
             None,
             "participation_mismatch",
-            f"{participations} took part but {found} ballots are stored",
+            f"{participations} took part but {counted} ballots are counted",
         )
     return None
 

@@ -12,6 +12,9 @@ REFUSAL_MESSAGES = {
     "bad_request": _("选票内容不正确"),
     "delegated": _("您已委托他人代为表决，不能再自行投票"),
     "wrong_option": _("所选选项不属于本次表决"),
+    "change_limit": _("本次表决只允许改票一次,您已经改过"),
+    "proxy_instruction": _("委托人对本表决有书面指示,代投的选择必须与指示一致"),
+    "proxy_revoked": _("该授权委托已被撤销,受托人不能再代为投票"),
 }
 
 

@@ -40,6 +40,14 @@ class Secrecy(models.TextChoices):
     SECRET = "secret", _("不记名")
 
 
+class ChangePolicy(models.TextChoices):
+    """Whether a voter may change their ballot before close (fixed when the poll opens)."""
+
+    NEVER = "never", _("投票后不能更改")
+    ONCE = "once", _("截止前可更改一次")
+    UNTIL_CLOSE = "until_close", _("截止前可多次更改,以最后一次为准")
+
+
 class PollStatus(models.TextChoices):
     DRAFT = "draft", _("未开始")
     OPEN = "open", _("表决中")
@@ -101,6 +109,18 @@ class Poll(models.Model):
     opens_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
     closes_at = models.DateTimeField(_("截止时间"), null=True, blank=True)
     show_running_tally = models.BooleanField(_("表决中显示实时计票"), default=False)
+    # Rules declared per vote, printed on the ballot and notices, fixed at open (frozen_spec).
+    change_policy = models.CharField(
+        _("改票规则"),
+        max_length=12,
+        choices=ChangePolicy.choices,
+        default=ChangePolicy.NEVER,
+        db_default=ChangePolicy.NEVER,
+    )
+    receipts_enabled = models.BooleanField(_("向投票人提供回执码"), default=True, db_default=True)
+    public_ballot_list = models.BooleanField(
+        _("截止后公布投票清单(房号与面积,不含姓名)"), default=False, db_default=False
+    )
     status = models.CharField(
         _("状态"), max_length=8, choices=PollStatus.choices, default=PollStatus.DRAFT
     )
@@ -225,12 +245,48 @@ class Ballot(models.Model):
     receipt = models.CharField(max_length=24)
     # HMAC-SHA256 of the link under the chain key (keyed polls); empty for unkeyed polls.
     mac = models.CharField(max_length=64, blank=True, default="", db_default="")
+    # 1 for the first ballot; a change (``Poll.change_policy``) moves the row to the chain's
+    # end with the next version, the earlier link kept as a ``BallotVersion``.
+    version = models.PositiveSmallIntegerField(default=1, db_default=1)
 
     class Meta:
         ordering = ["poll", "seq"]
         constraints = [
             models.UniqueConstraint(fields=["poll", "voter_key"], name="ballot_one_per_voter"),
             models.UniqueConstraint(fields=["poll", "seq"], name="ballot_chain_position"),
+        ]
+
+
+class BallotVersion(models.Model):
+    """A superseded ballot: the chain link as it was before the voter changed it.
+
+    Kept so the chain still verifies (``verify_chain`` reads ballots and versions together)
+    and so the audit log holds every version; never counted.
+    """
+
+    poll = models.ForeignKey(Poll, on_delete=models.PROTECT, related_name="ballot_versions")
+    ballot = models.ForeignKey(Ballot, on_delete=models.PROTECT, related_name="versions")
+    voter_key = models.CharField(max_length=40, null=True, blank=True)
+    choice = models.JSONField()
+    headcount = models.PositiveIntegerField()
+    area = models.DecimalField(max_digits=12, decimal_places=2)
+    channel = models.CharField(max_length=10, choices=BallotChannel.choices, blank=True)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    seq = models.PositiveIntegerField()
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+    receipt = models.CharField(max_length=24)
+    mac = models.CharField(max_length=64, blank=True, default="")
+    version = models.PositiveSmallIntegerField()
+    superseded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["poll", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["poll", "seq"], name="ballotversion_chain_position"),
+            models.UniqueConstraint(fields=["ballot", "version"], name="ballotversion_once"),
         ]
 
 
@@ -265,10 +321,50 @@ class Participation(models.Model):
         ]
 
 
+class ProxyLetter(models.Model):
+    """A written proxy (授权委托书): a principal authorises a holder for some polls.
+
+    ``principal_key`` is the principal's electorate key (the same key in every poll of the
+    community with that electorate). The scope is the polls it names, one
+    ``ProxyAuthorisation`` each, with that poll's instruction. Revocation is logged here and
+    on every authorisation it ends.
+    """
+
+    community = models.ForeignKey(
+        Community, on_delete=models.PROTECT, related_name="proxy_letters", verbose_name=_("社区")
+    )
+    principal_key = models.CharField(_("委托人(表决编号)"), max_length=40)
+    principal_label = models.CharField(_("委托人房号"), max_length=200, blank=True)
+    holder_name = models.CharField(_("受托人姓名"), max_length=60)
+    # The holder's identity for the cap: phone digits, so one person is one holder.
+    holder_phone = models.CharField(_("受托人电话"), max_length=20)
+    scan = models.FileField(_("授权委托书扫描件"), upload_to="proxies/%Y/%m/")
+    note = models.TextField(_("说明"), blank=True)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    revoke_reason = models.TextField(_("撤销理由"), blank=True)
+
+    class Meta:
+        verbose_name = _("授权委托书")
+        verbose_name_plural = _("授权委托书")
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.principal_label or self.principal_key} → {self.holder_name}"
+
+
 class ProxyAuthorisation(models.Model):
     """A principal's written authorisation (授权委托书) for one poll.
 
-    Once recorded, the principal cannot vote themself; staff enter the proxy's ballot.
+    While it stands (not revoked) the principal cannot vote themself; staff enter the proxy's
+    ballot, which must follow ``instruction`` when one is given. ``letter`` is empty for the
+    authorisations noted at paper entry without a registered letter.
     """
 
     poll = models.ForeignKey(Poll, on_delete=models.PROTECT, related_name="proxies")
@@ -279,12 +375,29 @@ class ProxyAuthorisation(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
     )
     at = models.DateTimeField(auto_now_add=True)
+    letter = models.ForeignKey(
+        ProxyLetter,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="authorisations",
+    )
+    # The holder's phone digits, copied from the letter: the cap counts per poll and holder.
+    holder_key = models.CharField(max_length=20, blank=True, default="", db_default="")
+    # The choice the proxy's ballot must carry (normalised, as ``normalise_choice`` returns
+    # it); None: the holder decides.
+    instruction = models.JSONField(_("表决指示"), null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("委托授权")
         verbose_name_plural = _("委托授权")
         constraints = [
-            models.UniqueConstraint(fields=["poll", "voter_key"], name="proxy_once_per_voter")
+            models.UniqueConstraint(
+                fields=["poll", "voter_key"],
+                condition=models.Q(revoked_at__isnull=True),
+                name="proxy_once_per_voter",
+            )
         ]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hmac
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from votes import audit
 from votes.models import (
     Ballot,
     BallotChannel,
+    BallotVersion,
     ChainHeadPublication,
     ChainScheme,
     Kind,
@@ -25,28 +27,35 @@ from votes.models import (
 )
 from votes.tally import ballots_by_channel, poll_tally
 
+_CHAIN_FIELDS = (
+    "id",
+    "seq",
+    "voter_key",
+    "choice",
+    "headcount",
+    "area",
+    "channel",
+    "entered_by_id",
+    "prev_hash",
+    "hash",
+    "receipt",
+    "mac",
+    "version",
+)
+
 
 def poll_chain_rows(poll: Poll) -> list[audit.ChainRow]:
-    """The poll's ballots as chain rows, in chain order (one query)."""
-    return [
+    """The poll's chain links in chain order: counted ballots and superseded versions of
+    changed ones (two queries)."""
+    rows = [
         audit.ChainRow(*row)
-        for row in Ballot.objects.filter(poll_id=poll.pk)
-        .order_by("seq", "pk")
-        .values_list(
-            "id",
-            "seq",
-            "voter_key",
-            "choice",
-            "headcount",
-            "area",
-            "channel",
-            "entered_by_id",
-            "prev_hash",
-            "hash",
-            "receipt",
-            "mac",
-        )
+        for row in Ballot.objects.filter(poll_id=poll.pk).values_list(*_CHAIN_FIELDS)
     ]
+    rows += [
+        dataclasses.replace(audit.ChainRow(*row), counted=False)
+        for row in BallotVersion.objects.filter(poll_id=poll.pk).values_list(*_CHAIN_FIELDS)
+    ]
+    return sorted(rows, key=lambda row: (row.seq, not row.counted, row.id))
 
 
 def poll_chain_publications(poll: Poll) -> list[ChainHeadPublication]:
@@ -230,7 +239,10 @@ def poll_result_public(poll: Poll) -> dict[str, Any]:
             {"id": o.pk, "label": o.label, "meaning": o.meaning} for o in poll.options.all()
         ],
         "denominators": None,
-        "ballots_cast": poll.ballot_seq if poll.status != PollStatus.DRAFT else 0,
+        # Chain links minus superseded versions: a changed ballot counts once.
+        "ballots_cast": poll.ballot_seq - BallotVersion.objects.filter(poll_id=poll.pk).count()
+        if poll.status != PollStatus.DRAFT
+        else 0,
         "by_channel": ballots_by_channel(poll) if visible else None,
         "tally_visible": visible,
         "result": result,

@@ -28,7 +28,7 @@ from cms.admin.policies import CommunityScopedPolicy, ScopedViewSetMixin
 from deliberation import scope
 from deliberation.models import Community, Proposal
 from votes import services
-from votes.models import Poll, PollStatus
+from votes.models import ChangePolicy, Poll, PollStatus
 from votes.rules import can_manage_polls
 from votes.services.polls import EDITABLE_FIELDS, FROZEN_FIELDS, poll_check_config
 
@@ -65,10 +65,18 @@ class PollAdminForm(WagtailAdminModelForm):
             self._choices("proposal").queryset = Proposal.objects.filter(
                 community__in=communities
             ).order_by("-submitted_at")
+        if "change_policy" in self.fields:
+            self.fields["change_policy"].required = False  # blank: never (the default)
         if self.instance.pk:
             self.fields["option_labels"].initial = "\n".join(
                 self.instance.options.values_list("label", flat=True)
             )
+            if self.instance.status != PollStatus.DRAFT:
+                # Fixed at open: shown, not editable (the service refuses a change anyway);
+                # the times change through "extend" on the poll's page.
+                for name in FORM_FROZEN | {"option_labels", "opens_at", "closes_at"}:
+                    if name in self.fields:
+                        self.fields[name].disabled = True
 
     def _choices(self, name: str) -> forms.ModelChoiceField:
         field = self.fields[name]
@@ -77,6 +85,8 @@ class PollAdminForm(WagtailAdminModelForm):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
+        if "change_policy" in self.fields and not cleaned.get("change_policy"):
+            cleaned["change_policy"] = ChangePolicy.NEVER
         community, proposal = cleaned.get("community"), cleaned.get("proposal")
         if community is not None and proposal is not None and proposal.community_id != community.pk:
             self.add_error("proposal", _("只能选择本社区的议题"))
@@ -127,6 +137,9 @@ class PollCreateView(CreateView):
             closes_at=data.get("closes_at"),
             show_running_tally=data.get("show_running_tally", False),
             decides_proposal=data.get("decides_proposal"),
+            change_policy=data.get("change_policy") or ChangePolicy.NEVER,
+            receipts_enabled=data.get("receipts_enabled", True),
+            public_ballot_list=data.get("public_ballot_list", False),
             options=self.form.option_list(),
             actor=self.request.user,
         )
@@ -200,6 +213,10 @@ class PollViewSet(ScopedViewSetMixin, SnippetViewSet):
                     ),
                     FieldPanel("secrecy"),
                     FieldPanel("decides_proposal"),
+                    FieldPanel("change_policy"),
+                    FieldRowPanel(
+                        [FieldPanel("receipts_enabled"), FieldPanel("public_ballot_list")]
+                    ),
                 ],
                 heading=_("规则(开始表决后不能修改)"),
             ),

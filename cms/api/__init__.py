@@ -55,6 +55,9 @@ REFUSAL_STATUS = {
     "poll_closed": 409,
     "poll_not_open": 409,
     "poll_paused": 409,
+    "change_limit": 409,
+    "proxy_revoked": 403,
+    "proxy_instruction": 409,
 }
 
 # Where a request fails outside any schema (an unreadable body, say): status → code.

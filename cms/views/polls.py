@@ -25,10 +25,18 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from deliberation.models import Community, User
-from votes import audit, rules, selectors
+from votes import audit, receipts, rules, selectors
 from votes.counting import accepts_blank
 from votes.exceptions import PollStateError, VoteRefused
-from votes.models import BallotChannel, ChainScheme, Method, Poll, PollStatus, Secrecy
+from votes.models import (
+    BallotChannel,
+    ChainScheme,
+    ChangePolicy,
+    Method,
+    Poll,
+    PollStatus,
+    Secrecy,
+)
 from votes.services import (
     ballot_cast,
     poll_close,
@@ -129,6 +137,8 @@ def poll_detail(request: HttpRequest, community: str, pk: int) -> HttpResponse:
     voted = selectors.has_participated(poll, keys)
     manage = rules.can_manage_polls(request.user, place)
     result = data["result"]
+    delegated = bool(keys) and poll.proxies.filter(voter_key__in=keys, revoked_at=None).exists()
+    may_change = voted and receipts.may_change(poll, keys)
     return render(
         request,
         "cms/polls/detail.html",
@@ -143,12 +153,20 @@ def poll_detail(request: HttpRequest, community: str, pk: int) -> HttpResponse:
             "accepts_blank": accepts_blank(poll.method, poll.rule),
             "eligible": bool(keys),
             "voted": voted,
-            "my_receipt": selectors.voter_receipt(poll, keys),
-            "delegated": bool(keys) and poll.proxies.filter(voter_key__in=keys).exists(),
+            "my_receipt": selectors.voter_receipt(poll, keys)
+            if receipts.receipts_enabled(poll)
+            else None,
+            "delegated": delegated,
             "can_vote": poll.status == PollStatus.OPEN
             and not poll.is_online_suspended
             and bool(keys)
-            and not voted,
+            and not delegated
+            and (not voted or may_change),
+            "changing": may_change,
+            "change_once": receipts.change_policy(poll) == ChangePolicy.ONCE,
+            "declared_rules": receipts.declared_rules(poll),
+            "receipts_on": receipts.receipts_enabled(poll),
+            "ballot_list_public": receipts.ballot_list_public(poll),
             "objections_open": (
                 poll.objections.filter(answered_at__isnull=True).count() if manage else 0
             ),
@@ -176,7 +194,12 @@ def poll_vote(request: HttpRequest, community: str, pk: int) -> HttpResponse:
     return render(
         request,
         "cms/polls/receipt.html",
-        {"community": place, "poll": poll, "receipt": receipt},
+        {
+            "community": place,
+            "poll": poll,
+            "receipt": receipt,
+            "receipts_on": receipts.receipts_enabled(poll),
+        },
     )
 
 

@@ -59,6 +59,10 @@ class Community(models.Model):
     # 未参与表决视为同意多数: off by default, only with the adopted clause cited.
     deem_nonvoters_majority = models.BooleanField(_("未参与表决视为同意多数"), default=False)
     deem_nonvoters_clause = models.TextField(_("管理规约相应条款"), blank=True)
+    # Written proxies (授权委托书): how many principals one holder may represent in one poll.
+    proxy_cap = models.PositiveSmallIntegerField(
+        _("每位受托人最多代理户数"), default=3, db_default=3
+    )
     # Rules of procedure (南塘议事规则).
     speech_seconds = models.PositiveSmallIntegerField(_("每次发言时长(秒)"), default=120)
     speeches_per_item = models.PositiveSmallIntegerField(_("每人每议题发言次数"), default=2)

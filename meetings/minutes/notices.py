@@ -64,6 +64,7 @@ from votes.models import (
     PollStatus,
     PublicationReason,
 )
+from votes.receipts import declared_rules as declared_vote_rules
 
 RESULT_KINDS = (NoticeKind.PRELIMINARY_RESULT, NoticeKind.FINAL_RESULT)
 # The poll events a change notice (表决期变动公告) announces.
@@ -148,6 +149,8 @@ def poll_opening_content(poll: Poll, details: NoticeDetails | None = None) -> di
             "total_area": format_area(poll.total_area) if owners else "",
             "opens_at": format_datetime(poll.opened_at or poll.opens_at),
             "closes_at": format_datetime(poll.closes_at),
+            # The rules declared for this vote (change, receipts, ballot list), as fixed at open.
+            "declared_rules": [list(line) for line in declared_vote_rules(poll)],
         },
         "owners": owners,
         "rules": declared_rules(poll),

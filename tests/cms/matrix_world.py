@@ -76,7 +76,7 @@ from tests.factories.base import (
     UserFactory,
 )
 from votes import services as vote_services
-from votes.models import Electorate, Kind, Method, Poll, Rule
+from votes.models import Electorate, Kind, Method, Poll, ProxyLetter, Rule
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
@@ -162,6 +162,7 @@ class Side:
     unit: Any
     member: Member
     ownership: Any
+    proxy_letter: Any
     people: dict[str, User]  # the residents and department staff of A (empty for B)
     dispatch_unit: ResponsibleUnit  # serves this community only
     unit_staff: User
@@ -392,6 +393,15 @@ def _side(letter: str, district: District) -> Side:
         unit=unit,
         member=author,
         ownership=ownership,
+        proxy_letter=ProxyLetter.objects.create(
+            community=community,
+            principal_key="matrix",
+            principal_label=f"{letter}委托人",
+            holder_name="受托人",
+            holder_phone="13800000000",
+            scan=ContentFile(b"%PDF-1.4\n%%EOF\n", name="letter.pdf"),
+            entered_by=committee,
+        ),
         people=people,
         problem=problem,
         area_check=area_check,
@@ -459,7 +469,7 @@ def targets(world: World, kind: str) -> list[Target]:
         elif kind == "community":
             pairs = [("", side.community, True)]
         elif kind in (
-            *("resolution", "notice", "building", "unit", "member", "ownership"),
+            *("resolution", "notice", "building", "unit", "member", "ownership", "proxy_letter"),
             *("grid", "visit", "street", "problem", "area_check", "dispatch", "dispatch_unit"),
         ):
             pairs = [("", getattr(side, kind), True)]

@@ -332,6 +332,7 @@ OBJECT_KINDS = {
     "area_check",
     "dispatch",
     "dispatch_unit",
+    "proxy_letter",
 }
 
 

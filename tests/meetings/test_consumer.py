@@ -435,6 +435,29 @@ async def test_ballot_errors(live) -> None:
     assert await db(Ballot.objects.count)() == 1
 
 
+async def test_a_change_beyond_the_declared_policy_is_refused_over_the_socket(live) -> None:
+    from votes.models import ChangePolicy, Poll
+
+    scene = await live_scene(participants=2)
+    a, _b = scene.participants
+    await checkin(scene, a)
+    await db(Poll.objects.filter(pk=scene.poll.pk).update)(change_policy=ChangePolicy.ONCE)
+    client = await live(scene.meeting.pk, a)
+    await client.recv()
+    yes, no, _abstain = await db(option_ids)(scene.poll.pk)
+    await db(services.meeting_poll_open)(
+        meeting=scene.meeting, poll=scene.poll, actor=scene.facilitator
+    )
+    cast = {"type": "ballot.cast", "poll": scene.poll.pk}
+    await client.send({**cast, "choice": yes, "ref": "first"})
+    await client.until("ballot.accepted", ref="first")
+    await client.send({**cast, "choice": no, "ref": "change"})
+    await client.until("ballot.accepted", ref="change")
+    await client.send({**cast, "choice": yes, "ref": "again"})
+    assert (await client.until("error", ref="again"))["code"] == "change_limit"
+    assert await db(Ballot.objects.filter(poll=scene.poll).count)() == 1
+
+
 def _key_of(poll, user) -> str:
     from votes.selectors import voter_keys_for_user
 
@@ -460,6 +483,7 @@ async def test_every_protocol_error_code_is_covered() -> None:
         "poll_not_open",
         "delegated",
         "wrong_option",
+        "change_limit",
         "server_error",
     }
     assert exercised == set(protocol.ERROR_CODES)

@@ -66,11 +66,14 @@ def test_admin_edit_of_an_open_poll_rule_is_refused(admin_client):
     assert admin_client.get(url).status_code == 200
     data = form_data(community, question=poll.question, option_labels="东侧\n西侧\n南侧")
     data["rule"] = "majority"
-    response = admin_client.post(url, data)
-    assert response.status_code == 200
-    assert "表决已开始" in response.content.decode()
+    data["change_policy"] = "until_close"
+    # The rules are shown read-only (disabled) once open; a crafted POST changes nothing.
+    page = admin_client.get(url).content.decode()
+    assert 'name="rule"' in page and 'name="change_policy"' in page and "disabled" in page
+    admin_client.post(url, data)
     poll.refresh_from_db()
     assert poll.rule == "plurality" and poll.status == PollStatus.OPEN
+    assert poll.change_policy == "never"
 
 
 def test_admin_list_scopes_to_own_communities(client):

@@ -43,6 +43,7 @@ from votes.models import (
     Ballot,
     BallotChannel,
     ChainScheme,
+    ChangePolicy,
     Method,
     Participation,
     Poll,
@@ -50,6 +51,8 @@ from votes.models import (
     ProxyAuthorisation,
     Secrecy,
 )
+from votes.proxies.selectors import proxy_standing
+from votes.services.changes import change_refusal, counted_ballots, replace_ballots
 from votes.suspension import suspension_refusal
 
 STAFF_CHANNELS = {
@@ -125,6 +128,8 @@ class _Pending:
     needs_proxy_record: bool
     ballot: Ballot | None = None
     participation: Participation | None = None
+    # A change (``Poll.change_policy``): the voter's counted ballot that this one replaces.
+    replaces: Ballot | None = None
 
     @property
     def ballot_row(self) -> Ballot:
@@ -277,6 +282,7 @@ def _build_rows(
         channel = "" if secret else item.request.channel
         entered_by_id = None if secret else item.request.entered_by_id
         voter_key = None if secret else item.voter_key
+        version = item.replaces.version + 1 if item.replaces is not None else 1
         content = audit.canonical_content(
             poll_id=poll.pk,
             seq=seq,
@@ -286,6 +292,7 @@ def _build_rows(
             area=item.area,
             channel=channel,
             entered_by_id=entered_by_id,
+            version=version,
         )
         digest = audit.chain_hash(prev, content)
         item.ballot = Ballot(
@@ -305,6 +312,7 @@ def _build_rows(
                 if key is not None
                 else ""
             ),
+            version=version,
         )
         ref = _ref_text(item.request.ref)
         item.participation = Participation(
@@ -332,6 +340,10 @@ def _build_rows(
 
 
 def _insert(pending: list[_Pending], secret: bool) -> None:
+    changes = [p for p in pending if p.replaces is not None]
+    pending = [p for p in pending if p.replaces is None]
+    if changes:
+        replace_ballots(changes)
     participations = [p.participation_row for p in pending]
     if secret:
         random.shuffle(participations)
@@ -396,25 +408,38 @@ def _cast_for_poll(
             "voter_key", "ref_seal"
         )
     )
-    delegated = set(
-        ProxyAuthorisation.objects.filter(poll_id=poll.pk, voter_key__in=keys).values_list(
-            "voter_key", flat=True
-        )
-    )
+    policy = poll.frozen_spec.get("change_policy", ChangePolicy.NEVER)
+    counted = counted_ballots(poll, voted, policy, secret)
+    delegated, revoked = proxy_standing(poll, keys)
     accepted: list[_Pending] = []
     replays: dict[int, str] = {}  # request index -> its original receipt
     seen: set[str] = set()
     for item in candidates:
         request = item.request
-        if item.voter_key in voted or item.voter_key in seen:
+        if item.voter_key in seen:
+            outcomes[item.index] = _refuse(request, "already_voted")
+            continue
+        if item.voter_key in voted:
+            # The same request again (a lost acknowledgement): its original receipt.
             original = _unseal(poll.pk, item, voted.get(item.voter_key, ""))
             if original is not None:
                 replays[item.index] = original
-            else:
-                outcomes[item.index] = _refuse(request, "already_voted")
-            continue
+                continue
+            refusal = change_refusal(policy, counted.get(item.voter_key))
+            if refusal:
+                outcomes[item.index] = _refuse(request, refusal)
+                continue
+            item.replaces = counted[item.voter_key]
         if request.channel == BallotChannel.PROXY:
-            if item.voter_key not in delegated:
+            if item.voter_key in delegated:
+                instruction = delegated[item.voter_key]
+                if instruction is not None and instruction != item.choice:
+                    outcomes[item.index] = _refuse(request, "proxy_instruction")
+                    continue
+            elif item.voter_key in revoked:
+                outcomes[item.index] = _refuse(request, "proxy_revoked")
+                continue
+            else:
                 if not request.proxy_note.strip():
                     outcomes[item.index] = _refuse(
                         request, "bad_request", str(_proxy_note_missing())

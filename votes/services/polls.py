@@ -37,6 +37,7 @@ from votes.electorate import UserIds, build_electorate, totals
 from votes.exceptions import PollFrozen, PollStateError
 from votes.models import (
     ChainScheme,
+    ChangePolicy,
     Electorate,
     Kind,
     Method,
@@ -72,6 +73,10 @@ FROZEN_FIELDS = (
     "eligible_user_ids",
     "decides_proposal",
     "proposal_id",
+    # Rules declared per vote (DESIGN.md "Votes"), printed on the ballot and the notices.
+    "change_policy",
+    "receipts_enabled",
+    "public_ballot_list",
 )
 # Fields that may change while a poll is a draft (through ``poll_update``).
 EDITABLE_FIELDS = (
@@ -108,6 +113,9 @@ def poll_check_config(poll: Poll) -> None:
             errors["majority_numerator"] = _("多数比例须大于0且小于1")
     if poll.rule in owners_rules and poll.method == Method.RANKED:
         errors["method"] = _("业主共同决定不能使用排序复选")
+    if poll.secrecy == Secrecy.SECRET and poll.change_policy != ChangePolicy.NEVER:
+        # Nothing links a secret ballot to its voter, so there is no ballot to replace.
+        errors["change_policy"] = _("不记名表决不能改票")
     if poll.opens_at and poll.closes_at and poll.closes_at <= poll.opens_at:
         errors["closes_at"] = _("截止时间须晚于开始时间")
     if poll.proposal is not None and poll.proposal.community_id != poll.community_id:
@@ -159,6 +167,9 @@ def poll_create(
     show_running_tally: bool = False,
     eligible_user_ids: Iterable[int] | None = None,
     decides_proposal: bool | None = None,
+    change_policy: str = ChangePolicy.NEVER,
+    receipts_enabled: bool = True,
+    public_ballot_list: bool = False,
 ) -> Poll:
     """Create a draft poll with its options.
 
@@ -189,6 +200,9 @@ def poll_create(
             else bool(proposal) and kind == Kind.OWNERS
         ),
         created_by=actor,
+        change_policy=change_policy,
+        receipts_enabled=receipts_enabled,
+        public_ballot_list=public_ballot_list,
     )
     if not poll.question:
         raise ValidationError({"question": _("请填写表决事项")})
@@ -249,6 +263,9 @@ def _spec_snapshot(poll: Poll) -> dict[str, Any]:
             poll.kind == Kind.OWNERS and community.deem_nonvoters_majority
         ),
         "deem_nonvoters_clause": community.deem_nonvoters_clause,
+        "change_policy": poll.change_policy,
+        "receipts_enabled": poll.receipts_enabled,
+        "public_ballot_list": poll.public_ballot_list,
     }
 
 
@@ -298,6 +315,9 @@ def poll_open(*, poll: Poll, actor: User | None, eligible_user_ids: UserIds = No
         total_area=str(area),
         rule=locked.rule,
         closes_at=locked.closes_at.isoformat() if locked.closes_at else None,
+        change_policy=locked.change_policy,
+        receipts_enabled=locked.receipts_enabled,
+        public_ballot_list=locked.public_ballot_list,
     )
     notify_poll_opened(poll=locked)
     return locked

@@ -12,6 +12,7 @@ from demo import polls as votes_demo
 from demo import problems as problems_demo
 from demo import registry as deliberation_demo
 from demo import resolutions as demo_resolutions
+from demo import rules as rules_demo
 
 
 class Command(BaseCommand):
@@ -25,6 +26,7 @@ class Command(BaseCommand):
         meetings_demo.seed_meetings(community, proposals)
         votes_demo.seed_polls(community, proposals)
         demo_resolutions.seed_resolutions(community)
+        rules_demo.seed_rules(community)
         documents_demo.seed_documents(community)
         campaign_demo.seed_campaign(community)
         problems_demo.seed_problems(community)
