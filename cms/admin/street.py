@@ -76,6 +76,7 @@ def _context(request: HttpRequest) -> dict[str, Any]:
         "rows": rows,
         "total": selectors.totals(rows),
         "hotspots": selectors.hotspots(communities, period),
+        "units": selectors.unit_measures(communities, period),
         "streets": list(scope.staff_streets(request.user).order_by("name")),
     }
     return context
@@ -139,6 +140,11 @@ def review_xlsx(request: HttpRequest) -> FileResponse:
         _("评价"),
         _("满意"),
         _("满意率"),
+        _("派件"),
+        _("已认领"),
+        _("退件"),
+        _("派件超期"),
+        _("上报街道"),
     ]
 
     def line(name: str, m: selectors.CommunityMeasures) -> list[Any]:
@@ -156,6 +162,11 @@ def review_xlsx(request: HttpRequest) -> FileResponse:
             m.rated,
             m.satisfied,
             m.satisfaction.display(),
+            m.dispatched,
+            m.claimed,
+            m.returned,
+            m.dispatch_overdue,
+            m.escalated,
         ]
 
     rows = [line(m.name, m) for m in context["rows"]] + [line(_("合计"), context["total"])]
@@ -163,6 +174,41 @@ def review_xlsx(request: HttpRequest) -> FileResponse:
     sheet = book.worksheets[0]
     sheet.append([])
     sheet.append([_cell(sheet, _("统计期间"), bold=True), f"{period.start} – {period.end}"])
+    _sheet(
+        book,
+        _("责任单位"),
+        [
+            _("责任单位"),
+            _("类型"),
+            _("派件"),
+            _("按时认领"),
+            _("响应率"),
+            _("退件"),
+            _("派件超期"),
+            _("上报街道"),
+            _("已办结"),
+            _("解决率"),
+            _("评价"),
+            _("满意率"),
+        ],
+        [
+            [
+                u.name,
+                u.kind,
+                u.dispatched,
+                u.claimed_in_time,
+                u.response.display(),
+                u.returned,
+                u.dispatch_overdue,
+                u.escalated,
+                u.dispatch_completed,
+                u.resolution.display(),
+                u.rated,
+                u.satisfaction.display(),
+            ]
+            for u in context["units"]
+        ],
+    )
     _sheet(
         book,
         _("热点"),

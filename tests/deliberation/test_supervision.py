@@ -23,6 +23,7 @@ from deliberation.supervision.selectors import (
     community_measures,
     hotspots,
     totals,
+    unit_measures,
 )
 from tests.factories.base import BuildingFactory, CommunityFactory, MemberFactory
 from tests.factories.proposals import ProposalFactory
@@ -118,8 +119,9 @@ def test_sql_measures_agree_with_the_pure_metrics() -> None:
 def test_the_street_costs_a_fixed_number_of_queries(size, django_assert_max_num_queries) -> None:  # type: ignore[no-untyped-def]
     communities = _street(random.Random(3), *size)
     qs = Community.objects.filter(pk__in=[c.pk for c in communities])
-    # 1 list + 1 intake + at most 3 response limits + resolutions + ratings; then hotspots.
-    with django_assert_max_num_queries(8):
+    # 1 list + 1 intake + at most 3 response limits + resolutions + ratings + dispatches;
+    # then hotspots.
+    with django_assert_max_num_queries(9):
         rows = community_measures(qs, PERIOD, as_of=NOW)
         hotspots(qs, PERIOD)
     assert len(rows) == size[0]
@@ -145,3 +147,57 @@ def test_hotspots_and_the_building_map_count_by_place_category_and_month() -> No
     assert counts == {"1号楼": 3, "2号楼": 0}
     assert quiet.pk
     assert Resolution.objects.count() == 0
+
+
+def test_dispatch_measures_per_community_and_per_unit() -> None:
+    from deliberation.dispatch.services import (
+        dispatch_claim,
+        dispatch_complete,
+        dispatch_create,
+        dispatch_return,
+    )
+    from deliberation.proposals.services import proposal_submit
+    from tests.factories.dispatch import dispatch_world
+
+    w = dispatch_world()
+    sent_at = w.now - dt.timedelta(days=3)
+
+    def matter(title: str) -> Proposal:
+        return proposal_submit(
+            community=w.community, author=w.author, title=title, body=title, category="facilities"
+        )
+
+    done = dispatch_create(proposal=w.proposal, unit=w.water, actor=w.committee, now=sent_at)
+    dispatch_claim(dispatch=done, actor=w.water_staff, now=sent_at + dt.timedelta(hours=1))
+    dispatch_complete(
+        dispatch=done, actor=w.water_staff, report="已更换水管", now=sent_at + dt.timedelta(hours=5)
+    )
+    waiting = dispatch_create(
+        proposal=matter("路灯不亮"), unit=w.power, actor=w.committee, now=sent_at
+    )
+    returned = dispatch_create(
+        proposal=matter("井盖松动"), unit=w.water, actor=w.committee, now=sent_at
+    )
+    dispatch_return(
+        dispatch=returned,
+        actor=w.water_staff,
+        reason="井盖归市政",
+        now=sent_at + dt.timedelta(hours=2),
+    )
+    assert waiting.pk
+
+    period = Period(sent_at.date() - dt.timedelta(days=1), w.now.date())
+    qs = Community.objects.filter(pk__in=[w.community.pk, w.other.pk])
+    [home] = [
+        m for m in community_measures(qs, period, as_of=w.now) if m.community_id == w.community.pk
+    ]
+    assert (home.dispatched, home.claimed, home.returned, home.dispatch_completed) == (3, 1, 1, 1)
+    assert home.dispatch_overdue == 1  # the power company never claimed within 24 hours
+
+    units = {u.name: u for u in unit_measures(qs, period, as_of=w.now)}
+    water, power = units["自来水公司"], units["供电公司"]
+    assert (water.dispatched, water.claimed_in_time, water.returned) == (2, 1, 1)
+    assert water.response.numerator == 1 and water.response.denominator == 2
+    assert water.resolution.numerator == 1
+    assert (power.dispatched, power.dispatch_overdue, power.claimed) == (1, 1, 0)
+    assert "远方物业" not in units  # nothing was sent to it
