@@ -342,7 +342,9 @@ async def reconnect_storm(
         if c.reader is not None:
             c.reader.cancel()
         c.ws = None
-        await c.open(origin, None, 10, dropped_at + deadline_s)
+        # A browser does not abandon a pending handshake after a few seconds: wait for it
+        # (up to the storm's deadline) rather than retry and make the server do it twice.
+        await c.open(origin, None, deadline_s, dropped_at + deadline_s)
 
     await asyncio.gather(*(back(c) for c in clients))
     restarted_s = await restarting

@@ -532,8 +532,9 @@ def _meeting_version(pk: int) -> tuple[Any, ...] | None:
     """``(seq, is_public, current poll's status, its ballot_seq)`` of the meeting, or None.
 
     ``is_public`` decides who may connect, so it is read afresh even when a change bypassed
-    the services (which bump ``seq``). Read on every connect, so the query is compiled by the ORM once per database vendor and
-    then only executed: compiling it costs a hundred times what running it does.
+    the services (which bump ``seq``). Read on every connect, so the query is compiled by the
+    ORM once per database vendor and then only executed: compiling costs a hundred times what
+    running it does.
     """
     vendor = connection.vendor
     sql = _version_sql.get(vendor)
