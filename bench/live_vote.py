@@ -35,6 +35,7 @@ import json
 import os
 import random
 import resource
+import signal
 import socket
 import statistics
 import subprocess
@@ -338,7 +339,10 @@ async def reconnect_storm(
     restarting = loop.run_in_executor(None, restart)
 
     async def back(c: Client) -> None:
-        await c.dropped.wait()
+        try:
+            await asyncio.wait_for(c.dropped.wait(), deadline_s)
+        except TimeoutError:
+            return  # never dropped: reported as without a fresh state
         if c.reader is not None:
             c.reader.cancel()
         c.ws = None
@@ -527,7 +531,7 @@ def measure(
         ports = [args.port + i for i in range(args.workers)]
         servers = servers_start(env, ports, logs)
         bases = [f"ws://127.0.0.1:{p}" for p in ports]
-        if args.reconnect_storm:
+        if args.reconnect_storm == "kill":
 
             def restart() -> float:
                 """Kill every worker at once (SIGKILL, like a crash) and start them again."""
@@ -538,6 +542,14 @@ def measure(
                     server.proc.wait(30)
                 servers[:] = servers_start(env, ports, logs)
                 return round(time.monotonic() - t0, 3)
+
+        elif args.reconnect_storm == "close":
+
+            def restart() -> float:
+                """Every worker closes every socket at once (bench.asgi, SIGUSR2) and stays up."""
+                for server in servers:
+                    server.proc.send_signal(signal.SIGUSR2)
+                return 0.0
 
     try:
         result, clients = asyncio.run(
@@ -698,9 +710,11 @@ def main() -> None:
     )
     parser.add_argument(
         "--reconnect-storm",
-        action="store_true",
-        help="once everyone holds a state, kill every worker (SIGKILL) and start it again; "
-        "every client reconnects on the page's jittered back-off (meetings.reconnect)",
+        choices=["kill", "close"],
+        help="once everyone holds a state, drop every socket at once: 'kill' kills every worker "
+        "(SIGKILL) and starts it again, 'close' has every worker close every socket (4012, as "
+        "a Redis restart does) and stay up; every client reconnects on the page's jittered "
+        "back-off (meetings.reconnect)",
     )
     parser.add_argument("--port", type=int, default=8370)
     parser.add_argument(
