@@ -35,12 +35,14 @@ import json
 import os
 import random
 import resource
+import signal
 import socket
 import statistics
 import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,6 +53,9 @@ VENV_BIN = BASE / ".venv" / "bin"
 PG_URL = "postgres://postgres@127.0.0.1:5432/sifang_bench"
 # A read timeout above channels_redis's 5 s blocking pop and a raised pool (docs/deploy.md).
 REDIS_URL = "redis://127.0.0.1:6379/8?socket_timeout=30&max_connections=2000"
+
+LISTEN_BACKLOG = 2048
+CONNECT_TIMEOUT_S = 60
 
 # Targets at N = 1000 (issue 5, point 8).
 TARGET_ACK_P99_S = 1.5
@@ -150,28 +155,48 @@ class Server:
                 self.proc.wait(10)
 
 
-def server_start(env: dict[str, str], port: int, log: Path) -> Server:
-    log.parent.mkdir(parents=True, exist_ok=True)
-    out = log.open("ab")
-    proc = subprocess.Popen(
-        [str(VENV_BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), "bench.asgi:application"],
-        cwd=BASE,
-        env=env,
-        stdout=out,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+def servers_start(env: dict[str, str], ports: list[int], logs: list[Path]) -> list[Server]:
+    """Start one daphne per port (all at once) and wait until every one listens."""
+    started = []
+    for port, log in zip(ports, logs, strict=True):
+        log.parent.mkdir(parents=True, exist_ok=True)
+        with log.open("ab") as out:
+            proc = subprocess.Popen(
+                [
+                    str(VENV_BIN / "daphne"),
+                    # Twisted listens with a backlog of 50: a thousand phones reconnecting at
+                    # once overflow it and the kernel drops their SYNs, which they resend only
+                    # after 1, 3, 7, 15 s. Listen as docs/deploy.md says.
+                    "-e",
+                    f"tcp:port={port}:interface=127.0.0.1:backlog={LISTEN_BACKLOG}",
+                    # daphne refuses (403) a handshake the app has not answered within 5 s;
+                    # in a herd every refusal is work thrown away and done again.
+                    "--websocket_connect_timeout",
+                    str(CONNECT_TIMEOUT_S),
+                    "bench.asgi:application",
+                ],
+                cwd=BASE,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        started.append(Server(proc, log))
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"daphne exited with {proc.returncode}; see {log}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return Server(proc, log)
-        except OSError:
-            time.sleep(0.2)
-    proc.kill()
-    raise SystemExit(f"daphne did not listen on {port}; see {log}")
+    for port, server in zip(ports, started, strict=True):
+        while True:
+            if server.proc.poll() is not None:
+                raise SystemExit(f"daphne exited with {server.proc.returncode}; see {server.log}")
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                    break
+            except OSError:
+                if time.monotonic() > deadline:
+                    for s in started:
+                        s.proc.kill()
+                    raise SystemExit(f"daphne did not listen on {port}; see {server.log}") from None
+                time.sleep(0.05)
+    return started
 
 
 # --- the client ------------------------------------------------------------------------------
@@ -182,6 +207,7 @@ class Client:
     key: str
     poll: int
     n: int
+    url: str = ""
     ws: Any = None
     connect_error: str | None = None
     state_at: float | None = None
@@ -195,20 +221,33 @@ class Client:
     final_at: float | None = None
     reader: asyncio.Task[None] | None = None
     attempts: int = 0
+    dropped: asyncio.Event = field(default_factory=asyncio.Event)
+    rng: random.Random = field(default_factory=random.Random)
 
-    async def open(self, url: str, origin: str, gate: asyncio.Semaphore, timeout: float) -> None:
-        """Connect and wait for ``state``; like the page, retry a refused handshake with
-        back-off (0.5, 1, 2, 4 s)."""
+    async def open(
+        self, origin: str, gate: asyncio.Semaphore | None, timeout: float, deadline: float
+    ) -> None:
+        """Connect and wait for ``state``; like the page, retry a refused or dropped handshake
+        after the page's jittered back-off (``meetings.reconnect``), never giving up before
+        ``deadline`` (event-loop time)."""
         from websockets.asyncio.client import connect
 
-        for attempt in range(5):
-            if attempt:
-                await asyncio.sleep(0.5 * 2 ** (attempt - 1))
-            self.attempts = attempt + 1
-            async with gate:
+        from meetings.reconnect import reconnect_delay
+
+        loop = asyncio.get_running_loop()
+        self.attempts = 0
+        self.state_at = None
+        while True:
+            if self.attempts:
+                wait = reconnect_delay(self.attempts - 1, random=self.rng.random)
+                if loop.time() + wait > deadline:
+                    return
+                await asyncio.sleep(wait)
+            self.attempts += 1
+            async with gate or contextlib.nullcontext():
                 try:
                     self.ws = await connect(
-                        url,
+                        self.url,
                         origin=origin,  # type: ignore[arg-type]
                         additional_headers=[("Cookie", f"sessionid={self.key}")],
                         open_timeout=timeout,
@@ -220,7 +259,8 @@ class Client:
                 except Exception as exc:  # refused handshake, HTTP 500, timeout
                     self.connect_error = type(exc).__name__ + ": " + str(exc)[:120]
                     continue
-                state = asyncio.get_running_loop().create_future()
+                state = loop.create_future()
+                self.dropped = asyncio.Event()
                 self.reader = asyncio.ensure_future(self.read(state))
                 try:
                     await asyncio.wait_for(asyncio.shield(state), timeout)
@@ -262,6 +302,7 @@ class Client:
         except Exception:  # noqa: S110 - closed by either side; the metrics say what was missed
             pass
         finally:
+            self.dropped.set()
             if not state.done():
                 state.set_result(None)
 
@@ -293,9 +334,47 @@ def pct(values: list[float], p: float) -> float | None:
     return ordered[min(rank, len(ordered)) - 1]
 
 
+async def reconnect_storm(
+    clients: list[Client], origin: str, restart: Callable[[], None], deadline_s: float
+) -> dict[str, Any]:
+    """Drop every socket at once (``restart`` kills the server(s) and starts them again) and let
+    every client reconnect on the page's own jittered schedule; report when the last one held a
+    fresh ``state`` and whether anyone gave up (no fresh state by ``deadline_s``)."""
+    loop = asyncio.get_running_loop()
+    for c in clients:
+        c.counting = False
+    dropped_at = loop.time()
+    restarting = loop.run_in_executor(None, restart)
+
+    async def back(c: Client) -> None:
+        try:
+            await asyncio.wait_for(c.dropped.wait(), deadline_s)
+        except TimeoutError:
+            return  # never dropped: reported as without a fresh state
+        if c.reader is not None:
+            c.reader.cancel()
+        c.ws = None
+        # A browser does not abandon a pending handshake after a few seconds: wait for it
+        # (up to the storm's deadline) rather than retry and make the server do it twice.
+        await c.open(origin, None, deadline_s, dropped_at + deadline_s)
+
+    await asyncio.gather(*(back(c) for c in clients))
+    restarted_s = await restarting
+    fresh = [c.state_at - dropped_at for c in clients if c.state_at and c.state_at > dropped_at]
+    attempts = [c.attempts for c in clients]
+    return {
+        "storm_restart_s": restarted_s,
+        "storm_fresh_state_s": _r(max(fresh)) if len(fresh) == len(clients) else None,
+        "storm_fresh_state_p50_s": _r(pct(fresh, 50)),
+        "storm_gave_up": len(clients) - len(fresh),
+        "storm_attempts_max": max(attempts) if attempts else None,
+        "storm_attempts_median": statistics.median(attempts) if attempts else None,
+    }
+
+
 async def drive(
     *,
-    base: str,
+    bases: list[str],
     path: str,
     keys: list[str],
     facilitator_key: str,
@@ -303,28 +382,43 @@ async def drive(
     options: list[int],
     timeout: float,
     connect_concurrency: int,
+    connect_only: bool = False,
+    restart: Callable[[], None] | None = None,
 ) -> tuple[dict[str, Any], list[Client]]:
+    """Connect everyone (participants spread round-robin over ``bases``, the facilitator on the
+    first), optionally run a reconnect storm, then the ballot burst unless ``connect_only``."""
     loop = asyncio.get_running_loop()
     n = len(keys)
-    host = base.split("://", 1)[1]
-    origin = f"http://{host}"
-    url = f"{base}{path}"
-    clients = [Client(key=k, poll=poll, n=n) for k in keys]
-    facilitator = Client(key=facilitator_key, poll=poll, n=n)
+    origin = "http://" + bases[0].split("://", 1)[1]
+    clients = [
+        Client(key=k, poll=poll, n=n, url=f"{bases[i % len(bases)]}{path}", rng=random.Random(i))
+        for i, k in enumerate(keys)
+    ]
+    facilitator = Client(key=facilitator_key, poll=poll, n=n, url=f"{bases[0]}{path}")
     gate = asyncio.Semaphore(connect_concurrency)
     started = loop.time()
-    await facilitator.open(url, origin, gate, 60)
-    if facilitator.connect_error:
+    await facilitator.open(origin, gate, 60, started + 120)
+    if facilitator.connect_error or facilitator.state_at is None:
         raise SystemExit(f"facilitator could not connect: {facilitator.connect_error}")
-    await asyncio.gather(*(c.open(url, origin, gate, 60) for c in clients))
+    await asyncio.gather(*(c.open(origin, gate, 60, started + 300) for c in clients))
     connect_s = loop.time() - started
-    live = [c for c in clients if c.connect_error is None]
+    live = [c for c in clients if c.state_at is not None]
     result: dict[str, Any] = {
+        "workers": len(bases),
         "connect_s": round(connect_s, 3),
+        "connect_per_handshake_ms": round(1000 * connect_s / max(1, n), 2),
         "connect_failed": n - len(live),
         "connect_errors": dict(Counter(c.connect_error for c in clients if c.connect_error)),
         "connect_retried": sum(1 for c in clients if c.attempts > 1),
     }
+    if restart is not None:
+        result.update(await reconnect_storm([facilitator, *live], origin, restart, 30.0))
+        live = [c for c in live if c.state_at is not None and c.ws is not None]
+        if facilitator.ws is None:
+            connect_only = True
+    if connect_only:
+        await asyncio.gather(*(c.close() for c in [*clients, facilitator]))
+        return result, clients
     for c in [*live, facilitator]:
         c.counting = True
         c.n = len(live)  # the final tally counts every ballot cast
@@ -432,18 +526,43 @@ def measure(
     keys = live_seed.sessions_new(voters)
     [facilitator_key] = live_seed.sessions_new([facilitator])
     load_before = os.getloadavg()[0]
-    server = None
+    servers: list[Server] = []
+    restart = None
     if args.url:
-        base = args.url.rstrip("/")
+        bases = [u.rstrip("/") for u in args.url]
     else:
         redis_flush(env)
-        log = BASE / "var" / "bench" / f"daphne-{args.db}-{target}-{n}-{rep}.log"
-        server = server_start(env, args.port, log)
-        base = f"ws://127.0.0.1:{args.port}"
+        logs = [
+            BASE / "var" / "bench" / f"daphne-{args.db}-{target}-{n}-{rep}-w{i}.log"
+            for i in range(args.workers)
+        ]
+        ports = [args.port + i for i in range(args.workers)]
+        servers = servers_start(env, ports, logs)
+        bases = [f"ws://127.0.0.1:{p}" for p in ports]
+        if args.reconnect_storm == "kill":
+
+            def restart() -> float:
+                """Kill every worker at once (SIGKILL, like a crash) and start them again."""
+                t0 = time.monotonic()
+                for server in servers:
+                    server.proc.kill()
+                for server in servers:
+                    server.proc.wait(30)
+                servers[:] = servers_start(env, ports, logs)
+                return round(time.monotonic() - t0, 3)
+
+        elif args.reconnect_storm == "close":
+
+            def restart() -> float:
+                """Every worker closes every socket at once (bench.asgi, SIGUSR2) and stays up."""
+                for server in servers:
+                    server.proc.send_signal(signal.SIGUSR2)
+                return 0.0
+
     try:
         result, clients = asyncio.run(
             drive(
-                base=base,
+                bases=bases,
                 path=path,
                 keys=keys,
                 facilitator_key=facilitator_key,
@@ -451,11 +570,13 @@ def measure(
                 options=options,
                 timeout=args.timeout,
                 connect_concurrency=args.concurrency,
+                connect_only=args.connect_only,
+                restart=restart,
             )
         )
     finally:
-        rss = server.peak_rss_mb() if server else None
-        if server:
+        rss = [server.peak_rss_mb() for server in servers]
+        for server in servers:
             server.stop()
     from django.db import close_old_connections
 
@@ -468,7 +589,8 @@ def measure(
         "rep": rep,
         **result,
         **check,
-        "server_peak_rss_mb": rss,
+        "server_peak_rss_mb": max((r for r in rss if r is not None), default=None),
+        "workers_peak_rss_mb": rss,
         # Other work on the machine disturbs the numbers: the 1-minute load before and after.
         "load_1min": [round(load_before, 1), round(os.getloadavg()[0], 1)],
     }
@@ -476,6 +598,8 @@ def measure(
 
 METRICS = [
     "connect_s",
+    "storm_fresh_state_s",
+    "storm_gave_up",
     "ack_p50_s",
     "ack_p95_s",
     "ack_p99_s",
@@ -500,10 +624,14 @@ def summarise(runs: list[dict[str, Any]], timeout: float) -> tuple[str, dict[str
     lines = []
     summary: dict[str, Any] = {}
     ns = sorted({r["n"] for r in runs})
+    for r in runs:  # a multi-worker run is its own target: "sifang x2"
+        if r.get("workers", 1) > 1 and " x" not in r["target"]:
+            r["target"] = f"{r['target']} x{r['workers']}"
+    targets = ["floor", "sifang", *sorted({r["target"] for r in runs} - {"floor", "sifang"})]
     head = "| N | target | " + " | ".join(METRICS) + " |"
     lines += [head, "|" + "---|" * (len(METRICS) + 2)]
     for n in ns:
-        for target in ("floor", "sifang"):
+        for target in targets:
             group = [r for r in runs if r["n"] == n and r["target"] == target]
             if not group:
                 continue
@@ -511,7 +639,7 @@ def summarise(runs: list[dict[str, Any]], timeout: float) -> tuple[str, dict[str
             summary[f"{target}-{n}"] = med
             cells = [
                 f"> {timeout:g}s"
-                if v is None and k in ("ack_p99_s", "final_tally_s")
+                if v is None and k in ("ack_p99_s", "final_tally_s") and "ack_p50_s" in group[0]
                 else ("-" if v is None else f"{v:g}")
                 for k, v in med.items()
             ]
@@ -522,7 +650,7 @@ def summarise(runs: list[dict[str, Any]], timeout: float) -> tuple[str, dict[str
         if not s or not f:
             continue
         ratio = {}
-        for k in ("ack_p50_s", "ack_p99_s", "final_tally_s", "tally_frames_max"):
+        for k in ("connect_s", "ack_p50_s", "ack_p99_s", "final_tally_s", "tally_frames_max"):
             if s[k] is not None and f[k]:
                 ratio[k] = round(s[k] / f[k], 3)
             elif s[k] is not None and f[k] is None:
@@ -530,7 +658,7 @@ def summarise(runs: list[dict[str, Any]], timeout: float) -> tuple[str, dict[str
         summary[f"ratio-{n}"] = ratio
         lines.append(f"N={n} Sifang/floor: {ratio}")
     s, f = summary.get("sifang-1000"), summary.get("floor-1000")
-    if s:
+    if s and all("acked" in r for r in runs if r["n"] == 1000 and r["target"] == "sifang"):
         group = [r for r in runs if r["n"] == 1000 and r["target"] == "sifang"]
         checks = {
             "no ballot lost or doubled (every run)": all(
@@ -572,8 +700,29 @@ def main() -> None:
     )
     parser.add_argument(
         "--url",
-        help="a running server (ws://host:port) serving bench.asgi; "
+        nargs="+",
+        help="running server(s) (ws://host:port) serving bench.asgi, clients spread over them; "
         "default: start daphne for each run on --port",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="daphne processes to start (ports --port, --port+1, ...); participants are spread "
+        "over them round-robin, the facilitator is on the first (needs --db postgres if > 1)",
+    )
+    parser.add_argument(
+        "--connect-only",
+        action="store_true",
+        help="measure connecting (and the reconnect storm) only, no ballots",
+    )
+    parser.add_argument(
+        "--reconnect-storm",
+        choices=["kill", "close"],
+        help="once everyone holds a state, drop every socket at once: 'kill' kills every worker "
+        "(SIGKILL) and starts it again, 'close' has every worker close every socket (4012, as "
+        "a Redis restart does) and stay up; every client reconnects on the page's jittered "
+        "back-off (meetings.reconnect)",
     )
     parser.add_argument("--port", type=int, default=8370)
     parser.add_argument(
@@ -601,6 +750,8 @@ def main() -> None:
             )
         return
 
+    if args.workers > 1 and args.db != "postgres":
+        parser.error("--workers > 1 needs --db postgres (the in-memory layer is per process)")
     env = configure_env(args.db)
     raise_fd_limit()
     if not args.no_migrate:

@@ -51,9 +51,10 @@ def member_of(user: AnyUser, community: Community, *, fresh: bool = False) -> Me
         return None
     cache: dict[int, Member | None] = user.__dict__.setdefault("_sifang_members", {})
     if fresh or community.pk not in cache:
-        cache[community.pk] = (
-            Member.objects.filter(community=community, user=user).select_related("user").first()
-        )
+        # At most one row (unique per community and user): no .first(), whose ORDER BY costs
+        # more to compile than the lookup costs to run (every live-meeting connect reads it).
+        rows = Member.objects.filter(community=community, user=user).select_related("user")
+        cache[community.pk] = next(iter(rows), None)
     return cache[community.pk]
 
 

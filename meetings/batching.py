@@ -57,6 +57,8 @@ class BallotBatcher:
             while len(batch) < BATCH_MAX and not self.queue.empty():
                 batch.append(self.queue.get_nowait())
             casts = [cast for cast, _ in batch]
+            polls = {cast.poll_id for cast in casts}
+            await tallies.ballots_owed(polls)
             try:
                 outcomes = await database_sync_to_async(services.meeting_ballots_cast)(casts)
             except Exception:
@@ -65,6 +67,7 @@ class BallotBatcher:
             for (_cast, future), outcome in zip(batch, outcomes, strict=True):
                 if not future.done():
                     future.set_result(outcome)
+            await tallies.ballots_owed(polls)  # their receipts go out now
             for meeting_id, poll_id in {
                 (c.meeting_id, c.poll_id) for c, o in zip(casts, outcomes, strict=True) if o.receipt
             }:

@@ -39,20 +39,6 @@ CLOSE_FORBIDDEN = 4403
 CLOSE_SIGNED_OUT = 4401
 
 
-def _connection_role(meeting_id: int, user: Any, wanted: str | None) -> str | None:
-    meeting = Meeting.objects.select_related("community").filter(pk=meeting_id).first()
-    if meeting is None:
-        return None
-    role = rules.role_for(user, meeting)
-    if role is None:
-        return None
-    # A client may ask for a lower role (the projector connects as an observer).
-    order = ["observer", "participant", "facilitator"]
-    if wanted in order and order.index(wanted) < order.index(role):
-        return wanted
-    return role
-
-
 def _fault_before_ack(ref: Any, outcome: services.MeetingCastOutcome) -> None:
     """Fault injection (tests/integration only, ``SIFANG_FAULT_KILL_BEFORE_ACK_REF``): die
     between the commit of the ballot cast with that ref and its ``ballot.accepted``, the
@@ -62,10 +48,6 @@ def _fault_before_ack(ref: Any, outcome: services.MeetingCastOutcome) -> None:
     if wanted and outcome.receipt and not outcome.replayed and wanted in ("*", str(ref)):
         logger.warning("fault injection: killing the worker before acknowledging %s", ref)
         os.kill(os.getpid(), signal.SIGKILL)
-
-
-def _state(meeting_id: int, user: Any, role: str) -> dict[str, Any]:
-    return selectors.meeting_state(Meeting(pk=meeting_id), user, role=role)
 
 
 class MeetingConsumer(AsyncWebsocketConsumer):
@@ -84,21 +66,20 @@ class MeetingConsumer(AsyncWebsocketConsumer):
         await handler(message)
 
     async def connect(self) -> None:
+        """Join the meeting's groups, then decide the role and build the ``state`` in one trip
+        to the database thread (every handshake of a room queues on that one thread).
+
+        Joined first, snapshot second: a frame sent in between is newer than the snapshot, or
+        dropped by the client for its ``seq``; group frames wait in the layer until this
+        returns. Participants and observers are in the public group before the role is known;
+        a facilitator moves to the staff group and gets a snapshot taken after that.
+        """
         self.joined = []
         self.meeting_id = int(self.scope["url_route"]["kwargs"]["meeting_id"])
         self.user = self.scope.get("user")
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
         wanted = (query.get("role") or [None])[0]
-        role = await database_sync_to_async(_connection_role)(self.meeting_id, self.user, wanted)
-        if role is None:
-            await self.close(code=CLOSE_FORBIDDEN)  # before accept: the handshake is refused
-            return
-        self.role = role
-        groups = [
-            broadcast.group_staff(self.meeting_id)
-            if role == "facilitator"
-            else broadcast.group_public(self.meeting_id)
-        ]
+        groups = [broadcast.group_public(self.meeting_id)]
         session = self.scope.get("session")
         session_key = getattr(session, "session_key", None)
         if session_key and getattr(self.user, "is_authenticated", False):
@@ -106,9 +87,25 @@ class MeetingConsumer(AsyncWebsocketConsumer):
         for group in groups:
             await self.channel_layer.group_add(group, self.channel_name)
             self.joined.append(group)
+        role, state = await database_sync_to_async(selectors.meeting_connect)(
+            meeting_id=self.meeting_id, user=self.user, wanted=wanted
+        )
+        if role is None or state is None:
+            await self.disconnect(CLOSE_FORBIDDEN)
+            await self.close(code=CLOSE_FORBIDDEN)  # before accept: the handshake is refused
+            return
+        self.role = role
+        if role == "facilitator":
+            staff = broadcast.group_staff(self.meeting_id)
+            await self.channel_layer.group_add(staff, self.channel_name)
+            self.joined.append(staff)
+            public = broadcast.group_public(self.meeting_id)
+            await self.channel_layer.group_discard(public, self.channel_name)
+            self.joined.remove(public)
+            state = await database_sync_to_async(selectors.meeting_state)(
+                Meeting(pk=self.meeting_id), self.user, role=role
+            )
         await self.accept()
-        # Joined first, snapshot second: a frame sent in between is newer or dropped by seq.
-        state = await database_sync_to_async(_state)(self.meeting_id, self.user, self.role)
         await self.send(text_data=broadcast.encode(state))
 
     async def disconnect(self, code: int) -> None:
@@ -179,7 +176,9 @@ class MeetingConsumer(AsyncWebsocketConsumer):
         """The channel layer is back after a Redis outage (``config.channel_layer``): frames
         broadcast meanwhile are lost, so send a fresh ``state``, which the page applies like any
         other (no banner, no error)."""
-        state = await database_sync_to_async(_state)(self.meeting_id, self.user, self.role)
+        state = await database_sync_to_async(selectors.meeting_state)(
+            Meeting(pk=self.meeting_id), self.user, role=self.role
+        )
         await self.send(text_data=broadcast.encode(state))
 
     async def session_logout(self, event: dict[str, Any]) -> None:

@@ -61,13 +61,35 @@ def can_view(user: Any, meeting: Meeting) -> bool:
 
 def role_for(user: Any, meeting: Meeting) -> str | None:
     """The connection's role: ``facilitator``, ``participant``, ``observer``, or None (refused)."""
-    if is_facilitator(user, meeting):
+    return role_of_member(user, meeting, member_of(user, meeting))
+
+
+def role_of_member(user: Any, meeting: Meeting, member: Member | None) -> str | None:
+    """:func:`role_for` from the user's standing already read (``member_of``), with no query.
+
+    Facilitator as :func:`is_facilitator` holds it (committee staff of the meeting's community,
+    or a superuser), participant as :func:`is_participant`, observer on a public meeting.
+    """
+    if getattr(user, "is_authenticated", False) and (
+        user.is_superuser or (member is not None and member.party == Party.COMMITTEE)
+    ):
         return "facilitator"
-    if is_participant(user, meeting):
+    if member is not None:
         return "participant"
     if meeting.is_public:
         return "observer"
     return None
+
+
+ROLE_ORDER = ["observer", "participant", "facilitator"]
+
+
+def role_lowered(role: str, wanted: str | None) -> str:
+    """The role a connection asked for when it is lower than its own (the projector connects
+    as an observer); never a higher one."""
+    if wanted in ROLE_ORDER and ROLE_ORDER.index(wanted) < ROLE_ORDER.index(role):
+        return wanted
+    return role
 
 
 ROLE_ACTIONS = {

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from fractions import Fraction
 from typing import Any
 
+from django.db import connection
 from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
@@ -472,8 +473,23 @@ def _shared_sections(meeting: Meeting, *, staff: bool) -> dict[str, Any]:
     )
 
 
-def _you(meeting: Meeting, user: Any) -> dict[str, Any]:
-    member = rules.member_of(user, meeting)
+def _present_member_ids(meeting: Meeting) -> frozenset[int]:
+    """Who is checked in, shared per version like the sections (every check-in bumps ``seq``)."""
+    return _cached(
+        ("present", meeting.pk, meeting.seq),
+        lambda: frozenset(
+            Attendance.objects.filter(meeting=meeting, present=True).values_list(
+                "member_id", flat=True
+            )
+        ),
+    )
+
+
+def _you(
+    meeting: Meeting, user: Any, member: Member | None, speakers: dict[str, Any]
+) -> dict[str, Any]:
+    """The connection's own standing. Check-in and speaking come from what is shared per
+    version (``speakers`` is the state's section); only whether the user voted is read here."""
     you: dict[str, Any] = {
         "user": user.pk if getattr(user, "is_authenticated", False) else None,
         "member": member.pk if member else None,
@@ -487,22 +503,72 @@ def _you(meeting: Meeting, user: Any) -> dict[str, Any]:
     if poll is not None and poll.status != PollStatus.DRAFT:
         keys = list(electorate_index(poll).user_keys.get(user.pk, ()))
         you["voted"] = has_participated(poll, keys)
-    you["checked_in"] = Attendance.objects.filter(
-        meeting=meeting, member=member, present=True
-    ).exists()
-    item = meeting.current_item
-    if item is not None:
-        mine = (
-            SpeakerRequest.objects.filter(
-                item=item,
-                member=member,
-                status__in=[SpeakerStatus.WAITING, SpeakerStatus.SPEAKING],
-            )
-            .order_by("-pk")
-            .first()
-        )
-        you["speaker"] = mine.status if mine else None
+    you["checked_in"] = member.pk in _present_member_ids(meeting)
+    # The latest of the member's waiting or speaking requests on the current item.
+    mine = [e for e in speakers.get("queue") or [] if e["member"] == member.pk]
+    current = speakers.get("current")
+    if current is not None and current["member"] == member.pk:
+        mine.append({**current, "status": SpeakerStatus.SPEAKING})
+    if mine:
+        latest = max(mine, key=lambda e: e["id"])
+        you["speaker"] = str(latest.get("status", SpeakerStatus.WAITING))
     return you
+
+
+def _meeting_row(pk: int) -> Meeting | None:
+    # No .first(): its ORDER BY costs more to compile than the one-row lookup costs to run.
+    rows = (
+        Meeting.objects.select_related("community", "facilitator", "current_item__poll")
+        .defer("current_item__poll__frozen_electorate")  # large; casting caches it parsed
+        .filter(pk=pk)
+    )
+    return next(iter(rows), None)
+
+
+_version_sql: dict[str, str] = {}
+
+
+def _meeting_version(pk: int) -> tuple[Any, ...] | None:
+    """``(seq, is_public, current poll's status, its ballot_seq)`` of the meeting, or None.
+
+    ``is_public`` decides who may connect, so it is read afresh even when a change bypassed
+    the services (which bump ``seq``). Read on every connect, so the query is compiled by the
+    ORM once per database vendor and then only executed: compiling costs a hundred times what
+    running it does.
+    """
+    vendor = connection.vendor
+    sql = _version_sql.get(vendor)
+    if sql is None:
+        query = Meeting.objects.filter(pk=0).values_list(
+            "seq", "is_public", "current_item__poll__status", "current_item__poll__ballot_seq"
+        )
+        sql, params = query.query.sql_with_params()
+        if list(params) != [0]:  # the one parameter must be the primary key
+            raise RuntimeError(f"unexpected parameters {params!r} for the version query")
+        _version_sql[vendor] = sql
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [pk])
+        row = cursor.fetchone()
+    return tuple(row) if row is not None else None
+
+
+def _meeting_row_cached(pk: int) -> Meeting | None:
+    """The meeting row with what the state reads, shared per version like the sections (a
+    thousand connects read the same row). Callers must not change it."""
+    version = _meeting_version(pk)
+    if version is None:
+        return None
+    return _cached(("row", pk, *version), lambda: _meeting_row(pk))
+
+
+def _state_of(meeting: Meeting, user: Any, member: Member | None, role: str) -> dict[str, Any]:
+    state: dict[str, Any] = {"type": "state", "seq": meeting.seq}
+    state.update(meeting_sections(meeting, staff=role == "facilitator"))
+    state["role"] = role
+    state["can"] = list(rules.ROLE_ACTIONS.get(role, []))
+    state["you"] = _you(meeting, user, member, state["speakers"])
+    state["server_time"] = timezone.now().isoformat()
+    return state
 
 
 def meeting_state(meeting: Meeting, user: Any, *, role: str | None = None) -> dict[str, Any]:
@@ -511,16 +577,29 @@ def meeting_state(meeting: Meeting, user: Any, *, role: str | None = None) -> di
     ``role`` defaults to ``rules.role_for(user, meeting)``; a caller may pass a lower role.
     The ``seq`` is the meeting's, read together with the sections.
     """
-    meeting = (
-        Meeting.objects.select_related("community", "facilitator", "current_item__poll")
-        .defer("current_item__poll__frozen_electorate")  # large; casting caches it parsed
-        .get(pk=meeting.pk)
-    )
-    role = role or rules.role_for(user, meeting) or "observer"
-    state: dict[str, Any] = {"type": "state", "seq": meeting.seq}
-    state.update(meeting_sections(meeting, staff=role == "facilitator"))
-    state["role"] = role
-    state["can"] = list(rules.ROLE_ACTIONS.get(role, []))
-    state["you"] = _you(meeting, user)
-    state["server_time"] = timezone.now().isoformat()
-    return state
+    found = _meeting_row(meeting.pk)
+    if found is None:
+        raise Meeting.DoesNotExist(f"meeting {meeting.pk}")
+    member = rules.member_of(user, found)
+    role = role or rules.role_of_member(user, found, member) or "observer"
+    return _state_of(found, user, member, role)
+
+
+def meeting_connect(
+    *, meeting_id: int, user: Any, wanted: str | None = None
+) -> tuple[str | None, dict[str, Any] | None]:
+    """A websocket connect in one go: the connection's role (``rules.role_for``, lowered to
+    ``wanted`` when that is lower) and its ``state``; ``(None, None)`` when it is refused.
+
+    Three queries whatever the size of the meeting (the meeting, the user's membership, and
+    whether they voted), plus the shared sections when their version changed.
+    """
+    meeting = _meeting_row_cached(meeting_id)
+    if meeting is None:
+        return None, None
+    member = rules.member_of(user, meeting)
+    role = rules.role_of_member(user, meeting, member)
+    if role is None:
+        return None, None
+    role = rules.role_lowered(role, wanted)
+    return role, _state_of(meeting, user, member, role)

@@ -11,7 +11,8 @@ ballots, and the last ballot is always in some tally.
 During a burst the lock holder first lets the acknowledgements owed in this process go out
 (while ``defer_while()`` is true, at most ``TALLY_DEFER_MAX`` seconds): relaying a tally to a
 thousand sockets holds the event loop for about a second, which the voters would otherwise wait
-for their receipts.
+for their receipts. Receipts owed in other processes count too (``ballots_owed``): every
+worker relays the tally to its own sockets.
 
 The pump reads time through ``monotonic`` and ``sleep`` below, so a test can drive it with a
 controlled clock.
@@ -77,6 +78,46 @@ async def _cache(method: str, *args: Any, **kwargs: Any) -> Any:
 
 def _never() -> bool:
     return False
+
+
+# Acknowledgements owed in *other* processes hold the tally back too: with several workers a
+# tally relayed by worker B to its sockets in the middle of B's own burst delays B's receipts
+# just as it would in the lock holder's process. Each process marks the polls of every batch
+# it commits (``ballots_owed``) with its token and the wall time; the lock holder waits while
+# another process marked one within ``OWED_GRACE`` seconds (bounded by ``TALLY_DEFER_MAX``).
+OWED_GRACE = 0.15
+_PROCESS = uuid.uuid4().hex[:12]
+
+
+def _owed_key(poll_id: int) -> str:
+    return f"sifang:tally:owed:{poll_id}"
+
+
+async def ballots_owed(poll_ids: set[int]) -> None:
+    """Tell the tally pumps of every process that receipts of these polls are being written
+    here (called by the batcher around each batch)."""
+    mark = f"{_PROCESS}:{time.time():.3f}"
+    for poll_id in poll_ids:
+        try:
+            await _cache("set", _owed_key(poll_id), mark, timeout=10)
+        except Exception:
+            logger.exception("marking owed receipts of poll %s failed", poll_id)
+
+
+async def _owed_elsewhere(poll_id: int) -> bool:
+    try:
+        mark = await _cache("get", _owed_key(poll_id))
+    except Exception:
+        return False
+    if not mark:
+        return False
+    process, _sep, at = str(mark).partition(":")
+    if process == _PROCESS:
+        return False  # our own batches: ``defer_while`` knows them exactly
+    try:
+        return time.time() - float(at) < OWED_GRACE
+    except ValueError:
+        return False
 
 
 # Per (event loop, meeting, poll): the running pump and how many requests it has seen, so that
@@ -162,7 +203,7 @@ async def _pump_once(
         # one waits until this one has been handed to the layer.
         await sleep(window)
         deadline = monotonic() + TALLY_DEFER_MAX
-        while defer_while() and monotonic() < deadline:
+        while monotonic() < deadline and (defer_while() or await _owed_elsewhere(poll_id)):
             await sleep(0.02)
         await _cache("delete", dirty)
         frames = await database_sync_to_async(_build_tally)(meeting_id, poll_id)

@@ -23,7 +23,7 @@ from django.views.decorators.http import require_POST
 
 from deliberation.accounts.network import client_ip
 from deliberation.models import Community, Party
-from meetings import commands, protocol, rules, selectors, services
+from meetings import commands, protocol, reconnect, rules, selectors, services
 from meetings.exceptions import MeetingRefused
 from meetings.minutes.render import qr_data_uri
 from meetings.models import Meeting, MeetingStatus, Stance
@@ -120,6 +120,9 @@ def _context(request: HttpRequest, meeting: Meeting, *, role: str | None = None)
         "stances": Stance.choices,
         "is_facilitator": rules.is_facilitator(request.user, meeting),
         "max_frame": settings.SIFANG_WS_MAX_FRAME_BYTES,
+        # The page's reconnect schedule (cms/static/cms/js/backoff.js), as the bench uses it.
+        "backoff_base_ms": round(reconnect.RECONNECT_BASE_S * 1000),
+        "backoff_cap_ms": round(reconnect.RECONNECT_CAP_S * 1000),
         "live_strings": live_strings(),
     }
 

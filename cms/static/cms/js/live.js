@@ -1,8 +1,8 @@
 /* Sifang live meeting client: a small hand-written websocket client, no build step.
  *
  * - The page is rendered by the server and works without this script (plain forms).
- * - With it: one websocket to /ws/meetings/<id>/, reconnecting with exponential back-off and
- *   a visible "正在重新连接…" banner; every (re)connect starts from a fresh `state` frame.
+ * - With it: one websocket to /ws/meetings/<id>/, reconnecting with jittered exponential
+ *   back-off (backoff.js) and a visible "正在重新连接…" banner; every (re)connect starts from a fresh `state` frame.
  * - Frames carry whole sections with the meeting's `seq`; a section is replaced only when the
  *   frame is not older than what we hold, and a tally of the same poll never goes back to
  *   fewer ballots, so a counter never goes backwards (meetings/protocol.py: apply_frame).
@@ -321,7 +321,7 @@
     var url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + root.getAttribute("data-ws");
     ws = new WebSocket(url);
     ws.onopen = function () {
-      attempt = 0; banner.hidden = true; root.classList.add("ws-on");
+      banner.hidden = true; root.classList.add("ws-on");
       // A ballot sent before the connection dropped and never answered: send it again with the
       // same ref; if it had been counted, the answer is its original receipt.
       Object.keys(pending).forEach(function (ref) {
@@ -332,6 +332,9 @@
     ws.onmessage = function (e) {
       var frame;
       try { frame = JSON.parse(e.data); } catch (x) { return; }
+      // Back to the shortest wait only once the server really served us: a socket that opens
+      // and drops again at once must not retry in a tight loop.
+      if (frame.type === "state") attempt = 0;
       handle(frame);
     };
     ws.onclose = function (e) {
@@ -340,7 +343,10 @@
       if (e.code === 4401) { stopped = true; banner.textContent = T.closed; banner.hidden = false; return; }
       banner.textContent = T.reconnecting;
       banner.hidden = false;
-      var delay = Math.min(30000, 1000 * Math.pow(2, attempt++)) * (0.5 + Math.random() / 2);
+      // Full jitter, capped, never giving up (backoff.js, meetings/reconnect.py).
+      var delay = window.SifangBackoff.delay(attempt++, Math.random,
+        Number(root.getAttribute("data-backoff-base-ms")) || 0,
+        Number(root.getAttribute("data-backoff-cap-ms")) || 0);
       setTimeout(connect, delay);
     };
   }
