@@ -493,6 +493,9 @@ def canvassers_view(request: HttpRequest, poll_id: int) -> HttpResponse:
             "assignments": selectors.assignments(poll),
             "error": error,
             "canvass_url": reverse("poll-canvass", args=[poll.community.slug, poll.pk]),
+            "canvass_full_url": request.build_absolute_uri(
+                reverse("poll-canvass", args=[poll.community.slug, poll.pk])
+            ),
             "header_title": _("扫楼人员"),
         },
         status=400 if error else 200,

@@ -458,6 +458,30 @@ async def test_a_change_beyond_the_declared_policy_is_refused_over_the_socket(li
     assert await db(Ballot.objects.filter(poll=scene.poll).count)() == 1
 
 
+async def test_a_paused_poll_refuses_online_ballots_over_the_socket(live) -> None:
+    from django.db import transaction
+
+    from votes.services.polls import poll_pause
+
+    def pause(poll, actor):  # type: ignore[no-untyped-def]
+        with transaction.atomic():
+            return poll_pause(poll=poll, actor=actor, reason="系统升级", online_only=True)
+
+    scene = await live_scene(participants=1)
+    [a] = scene.participants
+    await checkin(scene, a)
+    client = await live(scene.meeting.pk, a)
+    await client.recv()
+    yes, _no, _abstain = await db(option_ids)(scene.poll.pk)
+    await db(services.meeting_poll_open)(
+        meeting=scene.meeting, poll=scene.poll, actor=scene.facilitator
+    )
+    await db(pause)(scene.poll, scene.facilitator)
+    await client.send({"type": "ballot.cast", "poll": scene.poll.pk, "choice": yes, "ref": "p"})
+    assert (await client.until("error", ref="p"))["code"] == "poll_paused"
+    assert await db(Ballot.objects.filter(poll=scene.poll).count)() == 0
+
+
 def _key_of(poll, user) -> str:
     from votes.selectors import voter_keys_for_user
 
@@ -484,6 +508,7 @@ async def test_every_protocol_error_code_is_covered() -> None:
         "delegated",
         "wrong_option",
         "change_limit",
+        "poll_paused",
         "server_error",
     }
     assert exercised == set(protocol.ERROR_CODES)
