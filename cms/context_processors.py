@@ -5,6 +5,7 @@ from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
 from deliberation.models import (
+    Category,
     Channel,
     DispatchStatus,
     EscalationReason,
@@ -35,6 +36,7 @@ TEMPLATE_ENUMS: dict[str, type[Enum]] = {
     "Party": Party,
     "ProposalStatus": ProposalStatus,
     "ProposalChannel": Channel,
+    "ProposalCategory": Category,
     "ResolutionStatus": ResolutionStatus,
     "NotificationStatus": NotificationStatus,
     "MeetingStatus": MeetingStatus,

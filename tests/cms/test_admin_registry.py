@@ -131,7 +131,7 @@ def test_committee_staff_list_and_open_their_own_community_only(
 ):
     own, other = estates
     for model, obj in own.objects().items():
-        with django_assert_max_num_queries(40):
+        with django_assert_max_num_queries(55):
             listing = client.get(url(model, "index"))
         assert listing.status_code == 200, model
         assert str(obj) in listing.content.decode(), model
