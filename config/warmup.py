@@ -24,6 +24,7 @@ from django.core.cache import cache
 from django.template import TemplateDoesNotExist, TemplateSyntaxError
 from django.template.loader import get_template
 from django.urls import get_resolver
+from django.utils import translation
 from django.utils.translation import trans_real
 
 from cms.page_cache import WARMUP_ENVIRON_KEY
@@ -59,7 +60,13 @@ def warm_up() -> float:
         cache.get("sifang:warm-up")  # imports the client library (redis: 0.3 s) and connects
     except Exception:  # a cache that is down must not keep the server from starting
         logger.warning("warm-up could not reach the cache", exc_info=True)
-    _warm_requests()
+    try:
+        _warm_requests()
+    finally:
+        # The requests ran LocaleMiddleware in this thread: leave no language active, or the
+        # last one warmed (English) would become the default of everything this process does
+        # outside a request, such as the live meetings' state frames.
+        translation.deactivate()
     return time.perf_counter() - start
 
 

@@ -22,3 +22,14 @@ def test_warm_up_leaves_the_first_request_to_render_its_page(settings, wagtail_s
     assert first.status_code == 200
     assert first[page_cache.HEADER] == "miss"
     cache.clear()
+
+
+@pytest.mark.django_db
+def test_warm_up_leaves_the_default_language_active(settings, wagtail_site) -> None:  # type: ignore[no-untyped-def]
+    """The warm-up requests each language; afterwards what runs outside a request (a live
+    meeting's state frames) must speak the site's default language, not the last one warmed."""
+    from django.utils import translation
+
+    translation.deactivate()
+    warm_up()
+    assert translation.get_language() == settings.LANGUAGE_CODE
