@@ -62,6 +62,10 @@ def test_visitor_reaches_every_section_from_the_header(demo, new_context) -> Non
     for label, options in (("phone", {}), ("desktop", DESKTOP)):
         page = new_context(**options).new_page()
         page.goto(demo.url + "/")
+        # The demo has two communities (民主村 and its street's 和平里): the site home lists them,
+        # and the header links a community's pages once the visitor is in one.
+        page.get_by_role("main").get_by_role("link", name="民主村社区").first.click()
+        page.wait_for_url(demo.url + "/minzhucun/")
         nav = page.get_by_role("navigation", name="主导航")
         nav.get_by_role("link", name="社区首页").click()
         page.wait_for_url(demo.url + "/minzhucun/")
