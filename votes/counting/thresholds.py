@@ -234,24 +234,7 @@ def _owners(
     reasons: list[str],
 ) -> Outcome:
     """民法典 art. 278: double 2/3 participation, then double 3/4 or double >1/2 approval."""
-    part_h = _threshold(
-        key="participation_headcount",
-        label=_("参与表决人数"),
-        part=hp,
-        whole=ht,
-        required=PARTICIPATION,
-        inclusive=True,
-        area=False,
-    )
-    part_a = _threshold(
-        key="participation_area",
-        label=_("参与表决面积"),
-        part=ap,
-        whole=at,
-        required=PARTICIPATION,
-        inclusive=True,
-        area=True,
-    )
+    part_h, part_a, _need_head, _need_cents = participation_thresholds(ht=ht, at=at, hp=hp, ap=ap)
     thresholds += [part_h, part_a]
     reasons += [part_h.text, part_a.text]
     if not (part_h.met and part_a.met):
