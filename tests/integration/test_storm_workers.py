@@ -3,40 +3,28 @@ PostgreSQL + Redis: ballots cast on both workers at once reach every client on b
 tally, nothing lost or doubled; after a worker is killed its clients come back on the page's
 jittered schedule (``meetings.reconnect``) to a fresh ``state`` that knows their ballot.
 
-Ports 8400-8419 (this area's own). The database is copied from a migrated template of our own
-(``sifang_storm_tpl_<migrations digest>``) so that these tests never touch another run's
-template.
+Ports 8400-8419 (this area's own); the database is the integration suite's ``live_database``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import json
 import os
 import random
 import signal
 import socket
-import subprocess
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from urllib.parse import urlparse
 
 import pytest
 
 from meetings.reconnect import reconnect_delay
 
 from .conftest import (
-    BASE,
-    BIN,
     LiveDatabase,
     Worker,
     Ws,
-    _admin_rows,
-    _admin_sql,
     _env,
-    _requirements,
     is_type,
     tally_at_least,
     ws_connect,
@@ -45,60 +33,6 @@ from .conftest import (
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio]
 
 PORTS = range(8400, 8420)
-
-
-def _template(db_url: str, redis_url: str) -> str:
-    digest = hashlib.sha256()
-    for path in sorted(BASE.glob("*/migrations/*.py")):
-        digest.update(path.name.encode() + path.read_bytes())
-    name = f"sifang_storm_tpl_{digest.hexdigest()[:12]}"
-    existing = {
-        r
-        for (r,) in _admin_rows(
-            db_url, "select datname from pg_database where datname like 'sifang_storm_tpl_%'"
-        )
-    }
-    for stale in existing - {name}:  # only ours
-        _admin_sql(db_url, f"drop database if exists {stale} with (force)")
-    if name not in existing:
-        building = f"{name}_new_{uuid.uuid4().hex[:6]}"
-        _admin_sql(db_url, f"create database {building}")
-        url = urlparse(db_url)._replace(path=f"/{building}").geturl()
-        subprocess.run(
-            [str(BIN / "python"), "manage.py", "migrate", "--noinput", "-v", "0"],
-            cwd=BASE,
-            env=_env(url, redis_url),
-            check=True,
-            timeout=900,
-        )
-        _admin_sql(db_url, f"alter database {building} rename to {name}")
-    return name
-
-
-@pytest.fixture(scope="module")
-def storm_database() -> Iterator[Callable[[int], LiveDatabase]]:
-    db_url, redis_url = _requirements()
-    template = _template(db_url, redis_url)
-    name = f"sifang_storm_it_{uuid.uuid4().hex[:10]}"
-    url = urlparse(db_url)._replace(path=f"/{name}").geturl()
-    _admin_sql(db_url, f"create database {name} template {template}")
-    try:
-
-        def scene(n: int) -> LiveDatabase:
-            out = subprocess.run(
-                [str(BIN / "python"), "-m", "bench.live_seed", "--n", str(n)],
-                cwd=BASE,
-                env=_env(url, redis_url),
-                check=True,
-                capture_output=True,
-                text=True,
-                timeout=300,
-            ).stdout
-            return LiveDatabase(url=url, seed=json.loads(out.strip().splitlines()[-1]))
-
-        yield scene
-    finally:
-        _admin_sql(db_url, f"drop database if exists {name} with (force)")
 
 
 def _free(port: int) -> bool:
@@ -133,10 +67,10 @@ def storm_workers(tmp_path: Path) -> Iterator[Callable[[LiveDatabase], Worker]]:
 
 
 async def test_ballots_on_both_workers_reach_every_client_as_one_final_tally(
-    storm_database, storm_workers
+    live_database, storm_workers
 ) -> None:
     n = 12
-    db = storm_database(n)
+    db = live_database(n)
     seed = db.seed
     meeting, poll, options = seed["meeting"], seed["poll"], seed["options"]
     first, second = storm_workers(db), storm_workers(db)
@@ -176,9 +110,9 @@ async def test_ballots_on_both_workers_reach_every_client_as_one_final_tally(
 
 
 async def test_clients_of_a_killed_worker_come_back_on_the_jittered_schedule(
-    storm_database, storm_workers
+    live_database, storm_workers
 ) -> None:
-    db = storm_database(4)
+    db = live_database(4)
     seed = db.seed
     meeting, poll, options = seed["meeting"], seed["poll"], seed["options"]
     steady, doomed = storm_workers(db), storm_workers(db)
