@@ -333,9 +333,14 @@ def test_proxy_holder_alert_counts_registered_proxies_too(settings):
     settings.SIFANG_CAMPAIGN_ALERT_UNITS = 1
     estate = campaign_estate(1, 3)
     poll = campaign_poll(estate)
+    # Another owner than the one of the first unit, whose paper proxy ballot follows (the order
+    # campaign units were written in is not the units' order).
     vote_services.proxy_register(
         poll=poll,
-        voter_key=CampaignUnit.objects.filter(poll=poll).order_by("pk")[2].voter_key,
+        voter_key=CampaignUnit.objects.filter(poll=poll)
+        .exclude(unit=units_of(estate)[0])
+        .order_by("unit_id")[0]
+        .voter_key,
         note="委托书",
         actor=estate.staff,
         proxy_name="王五",
