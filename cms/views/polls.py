@@ -184,9 +184,7 @@ def _staff_entries(poll: Poll) -> campaign_selectors.PublicEntries | None:
     public result (closed or final); units only where the ballot list is public."""
     if not is_campaign_poll(poll) or poll.status not in (PollStatus.CLOSED, PollStatus.FINAL):
         return None
-    return campaign_selectors.public_entries(
-        poll, show_units=receipts.ballot_list_public(poll)
-    )
+    return campaign_selectors.public_entries(poll, show_units=receipts.ballot_list_public(poll))
 
 
 @require_POST

@@ -53,6 +53,7 @@ from meetings.minutes.context import (
 from meetings.minutes.rules import may_issue_notices
 from meetings.minutes.tasks import render_notice_task
 from meetings.models import Meeting, MeetingStatus, Notice, NoticeKind
+from votes.campaign.selectors import public_entries
 from votes.models import (
     Ballot,
     ChainHeadPublication,
@@ -64,7 +65,6 @@ from votes.models import (
     PollStatus,
     PublicationReason,
 )
-from votes.campaign.selectors import public_entries
 from votes.receipts import declared_rules as declared_vote_rules
 
 RESULT_KINDS = (NoticeKind.PRELIMINARY_RESULT, NoticeKind.FINAL_RESULT)

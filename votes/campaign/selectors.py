@@ -411,7 +411,9 @@ def public_entries(poll: Poll, *, show_units: bool) -> PublicEntries:
     out: list[PublicEntry] = []
     for entry in rows:
         counted[entry.channel] = counted.get(entry.channel, 0) + 1
-        entered_role = gettext("扫楼人员") if entry.channel == BallotChannel.DOOR else gettext("社区工作人员")
+        entered_role = (
+            gettext("扫楼人员") if entry.channel == BallotChannel.DOOR else gettext("社区工作人员")
+        )
         out.append(
             PublicEntry(
                 unit=str(entry.unit) if show_units and entry.unit is not None else "",
@@ -422,7 +424,7 @@ def public_entries(poll: Poll, *, show_units: bool) -> PublicEntries:
             )
         )
     counts = [
-        (channel, str(BallotChannel(channel).label), counted.get(channel, 0))
+        (str(channel.value), str(channel.label), counted.get(channel, 0))
         for channel in (
             BallotChannel.PAPER,
             BallotChannel.DOOR,
