@@ -399,7 +399,8 @@ def public_entries(poll: Poll, *, show_units: bool) -> PublicEntries:
 
     ``show_units``: list each entry's unit, only where the poll publishes its ballot list
     (units are who took part; a poll that publishes aggregates only keeps them to itself).
-    The choice is never part of it, for named and secret polls alike.
+    The choice is never part of it (a named poll publishes choices in its declared ballot
+    list, without staff names). ``pending``: entries never confirmed, which count nowhere.
     """
     rows = list(
         BallotEntry.objects.filter(poll_id=poll.pk, status=EntryStatus.CONFIRMED)

@@ -97,6 +97,7 @@ def test_result_page_shows_who_entered_and_who_confirmed_never_the_choice(client
     assert html.count("黄海燕(社区工作人员)") == 2
     assert str(units[0]) in html and str(units[1]) in html
     assert str(units[2]) not in html  # pending: counts nowhere, listed nowhere
+    assert "另有 1 张录入选票截止时未经复核,不计入结果。" in html
     for option in poll.options.all():
         assert option.label not in html
 
