@@ -5,7 +5,8 @@ A malformed ballot body is refused as the votes service refuses a bad ballot,
 ``VoteRefused("bad_request")``, so a client meets one vocabulary for ballots. Errors are raised
 and answered by ``cms/api/__init__.py``: 400 bad input or wrong option, 401 not signed in,
 403 not eligible / delegated / not staff / CSRF, 404 unknown poll, 409 already voted or the poll
-not open, closed or paused (``poll_paused``).
+not open, closed or paused (``poll_paused``), or a staff ballot for an owners' decision
+(``entry_flow_required``: those go through the four-eyes entry screen).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 from pydantic import (
@@ -26,6 +28,7 @@ from pydantic import (
 from cms.api.common import ERRORS, ApiError, BodyIn, acting_user, signed_in
 from deliberation.models import User
 from votes import rules, selectors
+from votes.campaign.rules import is_campaign_poll
 from votes.exceptions import VoteRefused
 from votes.models import BallotChannel, Poll
 from votes.services import ballot_cast
@@ -150,18 +153,34 @@ def ballot_create(request: HttpRequest, poll_id: int, payload: ChoiceIn = EMPTY_
     "/{poll_id}/staff-ballots/",
     response={201: ReceiptOut, **ERRORS},
     auth=signed_in,
-    summary="Staff entry of a paper, proxy or in-person ballot",
+    summary="Staff entry of a paper, proxy or in-person ballot (deliberative polls only; "
+    "owners' decisions: 409 entry_flow_required)",
 )
 def staff_ballot_create(
     request: HttpRequest, poll_id: int, payload: StaffBallotIn = EMPTY_STAFF_BALLOT
 ) -> Status:
     """Committee staff enter a signed paper ballot, a proxy ballot (the written authorisation
-    in ``proxy_note``) or an in-person ballot for the voter ``voter_key`` (a unit-based key for
-    owners' polls). The staff member is the session's user and is recorded."""
+    in ``proxy_note``) or an in-person ballot for the voter ``voter_key`` of a deliberative
+    poll. The staff member is the session's user and is recorded.
+
+    An owners' decision (``kind`` ``owners``) is refused with 409 ``entry_flow_required`` and
+    nothing is stored: there a staff-entered ballot counts only with a photo or scan of the
+    signed paper and a second staff member's confirmation, which is the campaign entry screen
+    (``/admin/campaign/{poll_id}/entry/``), not this operation."""
     staff = acting_user(request)
     poll = _poll(request, poll_id)
     if not rules.can_manage_polls(staff, poll.community):
         raise ApiError(403, "forbidden", _("只有社区工作人员可以录入纸质票和委托票。"))
+    if is_campaign_poll(poll):
+        raise ApiError(
+            409,
+            "entry_flow_required",
+            _(
+                "业主共同决定的纸质票、委托票须附签字选票的照片或扫描件,并经另一名工作人员"
+                "复核后才计入,不能通过本接口录入:请使用录入页面 %(url)s。"
+            )
+            % {"url": reverse("votes_campaign_entry", args=[poll.pk])},
+        )
     if payload.channel not in STAFF_CHANNELS:
         raise VoteRefused("bad_request", _("录入方式须为纸质票、委托代投或现场投票。"))
     if not payload.voter_key:

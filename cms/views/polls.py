@@ -26,6 +26,8 @@ from django.views.decorators.http import require_POST
 
 from deliberation.models import Community, User
 from votes import audit, receipts, rules, selectors
+from votes.campaign import selectors as campaign_selectors
+from votes.campaign.rules import is_campaign_poll
 from votes.counting import accepts_blank
 from votes.exceptions import PollStateError, VoteRefused
 from votes.models import (
@@ -171,9 +173,18 @@ def poll_detail(request: HttpRequest, community: str, pk: int) -> HttpResponse:
                 poll.objections.filter(answered_at__isnull=True).count() if manage else 0
             ),
             "can_manage": manage,
+            "staff_entries": _staff_entries(poll),
             "now": timezone.now(),
         },
     )
+
+
+def _staff_entries(poll: Poll) -> campaign_selectors.PublicEntries | None:
+    """Who entered and who confirmed each staff-entered ballot, once an owners' poll has a
+    public result (closed or final); units only where the ballot list is public."""
+    if not is_campaign_poll(poll) or poll.status not in (PollStatus.CLOSED, PollStatus.FINAL):
+        return None
+    return campaign_selectors.public_entries(poll, show_units=receipts.ballot_list_public(poll))
 
 
 @require_POST
@@ -206,12 +217,26 @@ def poll_vote(request: HttpRequest, community: str, pk: int) -> HttpResponse:
 def paper_entry(request: HttpRequest, community: str, pk: int) -> HttpResponse:
     """Staff screen for signed paper ballots: find the voter (unit), pick the choice, next.
 
+    Deliberative polls only: an owners' decision is sent to the campaign entry screen, where
+    an entry needs the signed paper's photo and a second staff member before it counts.
+
     Keyboard only: the search box has focus; Enter searches; one match is preselected; Tab to
     the choices (arrow keys), Enter saves and returns here with the box focused again.
     """
     place, poll = _poll(request, community, pk)
     if not rules.can_enter_ballots(request.user, poll):
         raise PermissionDenied
+    if is_campaign_poll(poll):
+        # Owners' decisions count a staff-entered ballot only with the signed paper's photo and
+        # a second person's confirmation: never from here (nothing posted here is cast).
+        messages.warning(
+            request,
+            _(
+                "业主共同决定的纸质票、委托票须上传签字选票的照片或扫描件,"
+                "并经另一名工作人员复核后才计入:请在此录入。"
+            ),
+        )
+        return HttpResponseRedirect(reverse("votes_campaign_entry", args=[poll.pk]))
     query = request.GET.get("q", "") if request.method == "GET" else request.POST.get("q", "")
     form_error = ""
     if request.method == "POST":

@@ -53,6 +53,7 @@ from meetings.minutes.context import (
 from meetings.minutes.rules import may_issue_notices
 from meetings.minutes.tasks import render_notice_task
 from meetings.models import Meeting, MeetingStatus, Notice, NoticeKind
+from votes.campaign.selectors import public_entries
 from votes.models import (
     Ballot,
     ChainHeadPublication,
@@ -331,6 +332,21 @@ def _objections_view(poll: Poll) -> list[dict[str, Any]]:
     ]
 
 
+def _staff_entries_view(poll: Poll) -> dict[str, Any] | None:
+    """Staff-entered ballots of an owners' decision as a result notice prints them: how many
+    per channel, and the staff who entered and who confirmed them (never a unit or choice:
+    the notice is posted on the notice board; the public page lists the entries)."""
+    if poll.kind != Kind.OWNERS:
+        return None
+    entries = public_entries(poll, show_units=False)
+    return {
+        "total": entries.total,
+        "counts": [{"channel": label, "count": n} for _c, label, n in entries.counts if n],
+        "entered_by": sorted({row.entered_by for row in entries.rows}),
+        "confirmed_by": sorted({row.confirmed_by for row in entries.rows if row.confirmed_by}),
+    }
+
+
 def vote_result_content(poll: Poll, kind: NoticeKind | None = None) -> dict[str, Any]:
     """A poll's preliminary (公示, with the objection period) or final result announcement.
 
@@ -363,6 +379,7 @@ def vote_result_content(poll: Poll, kind: NoticeKind | None = None) -> dict[str,
         "final": final,
         "objection_until": format_datetime(poll.objection_until),
         "objections": _objections_view(poll) if final else [],
+        "staff_entries": _staff_entries_view(poll),
         "chain": _chain(poll.ballot_seq, poll.chain_head, poll.closed_at),
         "public_url": public_url(poll_public_path(poll)),
     }

@@ -1,19 +1,31 @@
 """Chromium (issue 15 points 5 and 6): committee staff suspend online voting on a phone, enter a
-paper ballot during the outage, resume, close, record and answer an objection in the admin; the
-owner whose paper ballot was entered is refused online after the resumption."""
+paper ballot during the outage (four eyes: the slip's photo, a second person confirms), resume,
+close, record and answer an objection in the admin; the owner whose paper ballot was entered is
+refused online after the resumption."""
 
 import datetime as dt
+import io
 import re
 
 import pytest
 from django.conf import settings
 from django.test import Client
 from django.utils import timezone
+from PIL import Image
 
 from tests.factories.votes import committee_staff, owners_estate, owners_poll
-from votes.models import Ballot, PollObjection, PollStatus, PollSuspension
+from votes.models import Ballot, CampaignUnit, PollObjection, PollStatus, PollSuspension
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+DESKTOP = {"viewport": {"width": 1280, "height": 900}, "is_mobile": False, "device_scale_factor": 1}
+
+
+def slip(tmp_path) -> str:  # type: ignore[no-untyped-def]
+    path = tmp_path / "slip.jpg"
+    buffer = io.BytesIO()
+    Image.new("RGB", (120, 160), "white").save(buffer, format="JPEG")
+    path.write_bytes(buffer.getvalue())
+    return str(path)
 
 
 def signed_in(new_context, live_server, user, **options):  # type: ignore[no-untyped-def]
@@ -32,7 +44,9 @@ def signed_in(new_context, live_server, user, **options):  # type: ignore[no-unt
     return context
 
 
-def test_outage_paper_entry_resume_close_and_objection(live_server, new_context) -> None:  # type: ignore[no-untyped-def]
+def test_outage_paper_entry_resume_close_and_objection(
+    live_server, new_context, tmp_path, wagtail_site
+) -> None:  # type: ignore[no-untyped-def]
     estate = owners_estate(single_units=3)
     poll = owners_poll(estate, closes_at=timezone.now() + dt.timedelta(days=7))
     staff = committee_staff(estate.community)
@@ -47,16 +61,28 @@ def test_outage_paper_entry_resume_close_and_objection(live_server, new_context)
     poll.refresh_from_db()
     assert poll.suspension == PollSuspension.OUTAGE
 
-    # Paper entry goes on during the outage, with the keyboard as usual.
+    # Paper entry goes on during the outage, through the four-eyes entry: opened by the
+    # ballot's code, with the signed paper's photo, counted once a second person confirms.
     owner = estate.owners[0]
     voter = next(v for v in poll.frozen_electorate if owner.pk in v["user_ids"])
-    page.goto(f"{url}paper/")
-    page.keyboard.type(voter["label"])
-    page.keyboard.press("Enter")
-    page.wait_for_selector("#choice_number:focus")
-    page.keyboard.type("1")
-    page.keyboard.press("Enter")
-    page.wait_for_selector("#q:focus")
+    desk = signed_in(new_context, live_server, staff, **DESKTOP).new_page()
+    desk.set_default_timeout(60_000)
+    desk.goto(f"{live_server.url}/admin/campaign/{poll.pk}/entry/")
+    code = CampaignUnit.objects.get(poll=poll, voter_key=voter["key"]).code
+    desk.fill("#code", code)
+    desk.press("#code", "Enter")
+    desk.check("input[name=choice] >> nth=0")
+    desk.set_input_files("input[name=evidence]", slip(tmp_path))
+    desk.click("form.campaign-entry button[type=submit]")
+    desk.wait_for_selector("text=等待另一名工作人员复核后计入")
+    assert not Ballot.objects.filter(poll=poll).exists()  # pending: counts nowhere yet
+    second = signed_in(
+        new_context, live_server, committee_staff(estate.community), **DESKTOP
+    ).new_page()
+    second.set_default_timeout(60_000)
+    second.goto(f"{live_server.url}/admin/campaign/{poll.pk}/entries/")
+    second.click("button:has-text('核对无误')")
+    second.wait_for_selector("text=已复核计入")
     assert Ballot.objects.filter(poll=poll, voter_key=voter["key"], channel="paper").exists()
 
     page.goto(url)

@@ -11,7 +11,6 @@ from tests.factories.votes import (
     committee_staff,
     option_id,
     owners_estate,
-    owners_poll,
     resident_poll,
     residents,
 )
@@ -47,8 +46,10 @@ def axe_violations(page) -> list[str]:  # type: ignore[no-untyped-def]
 
 
 def test_paper_ballots_with_the_keyboard_alone(live_server, new_context) -> None:  # type: ignore[no-untyped-def]
+    # A deliberative poll: an owners' decision is entered through the four-eyes campaign entry
+    # (tests/browser/test_campaign_flow.py), which the direct screen leads to.
     estate = owners_estate(single_units=3)
-    poll = owners_poll(estate)
+    poll = resident_poll(estate.community, actor=estate.staff)
     staff = committee_staff(estate.community)
     page = signed_in(new_context, live_server, staff, **DESKTOP).new_page()
     page.set_default_timeout(60_000)  # the shared test machine is busy; no timing is asserted
@@ -57,7 +58,7 @@ def test_paper_ballots_with_the_keyboard_alone(live_server, new_context) -> None
     for owner, number in [(estate.owners[0], "1"), (estate.owners[1], "2")]:
         voter = next(v for v in poll.frozen_electorate if owner.pk in v["user_ids"])
         keys.append((voter["key"], number))
-        # The search box has the focus: type the unit, Enter; then the option number, Enter.
+        # The search box has the focus: type the name, Enter; then the option number, Enter.
         page.keyboard.type(voter["label"])
         page.keyboard.press("Enter")
         page.wait_for_selector("#choice_number:focus")

@@ -17,7 +17,13 @@ from tests.factories.base import (
     UnitFactory,
 )
 from tests.factories.proposals import resident, staff, submitted, upload
-from tests.factories.votes import committee_staff, option_id, owners_estate, owners_poll
+from tests.factories.votes import (
+    committee_staff,
+    option_id,
+    owners_estate,
+    owners_poll,
+    resident_poll,
+)
 from votes import services as vote_services
 from votes.models import Ballot
 from votes.selectors import paper_voter_search
@@ -32,30 +38,48 @@ def _key(poll, user) -> str:
 # --- paper ballots ---------------------------------------------------------------------------
 
 
-def test_paper_lookup_finds_by_unit_name_and_phone_and_shows_owners(client):
+def test_paper_lookup_finds_by_name_and_phone(client):
+    """The direct paper screen serves deliberative polls (owners' decisions go to the four-eyes
+    campaign entry, tests/votes/test_results_pages.py)."""
+    estate = owners_estate(single_units=3)
+    owner = estate.owners[0]
+    owner.display_name = "张秀英"
+    owner.phone = "13912345678"
+    owner.save()
+    poll = resident_poll(estate.community, actor=estate.staff)
+    officer = committee_staff(estate.community)
+    client.force_login(officer)
+    url = reverse("poll-paper", args=[estate.community.slug, poll.pk])
+    for query in ("张秀英", "秀英", "5678"):
+        html = client.get(url, {"q": query}).content.decode()
+        assert "<strong>张秀英</strong>" in html, query
+        assert f'value="{_key(poll, owner)}" required checked>' in html, query
+    nobody = client.get(url, {"q": "没有这个人"}).content.decode()
+    assert "没有找到" in nobody
+
+
+def test_owner_lookup_finds_units_names_phones_and_co_owners():
+    """The voter search by unit, name or phone, and a co-owned unit with both owners, on an
+    owners' poll (the search itself; entry there is the campaign's, by ballot code)."""
     estate = owners_estate(single_units=3)
     owner = estate.owners[0]
     owner.display_name = "张秀英"
     owner.phone = "13912345678"
     owner.save()
     poll = owners_poll(estate)
-    officer = committee_staff(estate.community)
-    client.force_login(officer)
-    url = reverse("poll-paper", args=[estate.community.slug, poll.pk])
     unit = next(v["label"] for v in poll.frozen_electorate if owner.pk in v["user_ids"])
     for query in ("张秀英", "秀英", "5678", unit, unit.replace("-", " - ")):
-        html = client.get(url, {"q": query}).content.decode()
-        assert f"<strong>{unit}</strong> · 张秀英" in html, query
-        assert f'value="{_key(poll, owner)}" required checked>' in html, query
-    co = client.get(url, {"q": str(estate.co_owners[1])}).content.decode()
-    assert str(estate.co_owners[0]) in co and str(estate.co_unit) in co
-    nobody = client.get(url, {"q": "没有这个人"}).content.decode()
-    assert "没有找到" in nobody
+        hits = paper_voter_search(poll, query)
+        assert [hit.key for hit in hits] == [_key(poll, owner)], query
+        assert "张秀英" in hits[0].names, query
+    co = paper_voter_search(poll, str(estate.co_owners[1]))
+    assert len(co) == 1 and str(estate.co_owners[0]) in co[0].names
+    assert paper_voter_search(poll, "没有这个人") == []
 
 
 def test_paper_lookup_says_already_voted_not_ineligible(client):
     estate = owners_estate(single_units=2)
-    poll = owners_poll(estate)
+    poll = resident_poll(estate.community, actor=estate.staff)
     officer = committee_staff(estate.community)
     owner = estate.owners[0]
     vote_services.ballot_cast(poll=poll, voter=owner, choice={"choice": option_id(poll)})

@@ -16,7 +16,7 @@ from tests.factories.votes import (
     residents,
 )
 from votes import services
-from votes.models import Ballot, Participation
+from votes.models import Ballot, BallotEntry, Participation
 
 pytestmark = pytest.mark.django_db
 
@@ -129,31 +129,33 @@ def test_csrf_is_enforced_for_session_posts(setup):
     assert not Ballot.objects.filter(poll=poll).exists()
 
 
-def test_staff_enter_paper_and_proxy_ballots_for_owners(client):
+def test_staff_enter_paper_and_proxy_ballots_for_a_deliberative_poll(client):
     estate = owners_estate()
-    poll = owners_poll(estate)
+    poll = resident_poll(estate.community, actor=estate.staff)
     staff = committee_staff(estate.community)
     url = f"/api/polls/{poll.pk}/staff-ballots/"
-    co_key = next(
-        v["key"] for v in poll.frozen_electorate if estate.co_owners[0].pk in v["user_ids"]
-    )
+
+    def key(user):
+        return next(v["key"] for v in poll.frozen_electorate if user.pk in v["user_ids"])
+
+    entered = estate.co_owners[0]
     # A resident is not staff.
     client.force_login(estate.owners[0])
     assert post(
-        client, url, {"voter_key": co_key, "channel": "paper", "choice": 1}
+        client, url, {"voter_key": key(entered), "channel": "paper", "choice": 1}
     ).status_code == (403)
     client.force_login(staff)
-    paper = post(client, url, {"voter_key": co_key, "channel": "paper", "choice": option_id(poll)})
+    paper = post(
+        client, url, {"voter_key": key(entered), "channel": "paper", "choice": option_id(poll)}
+    )
     assert paper.status_code == 201
-    assert Ballot.objects.get(poll=poll, voter_key=co_key).entered_by_id == staff.pk
-    # The co-owner cannot also vote online.
-    client.force_login(estate.co_owners[1])
+    assert Ballot.objects.get(poll=poll, voter_key=key(entered)).entered_by_id == staff.pk
+    # The voter whose paper ballot was entered cannot also vote online.
+    client.force_login(entered)
     again = post(client, f"/api/polls/{poll.pk}/ballots/", {"choice": option_id(poll, 1)})
     assert again.json()["code"] == "already_voted"
     client.force_login(staff)
-    two_key = next(
-        v["key"] for v in poll.frozen_electorate if estate.two_unit_owner.pk in v["user_ids"]
-    )
+    two_key = key(estate.two_unit_owner)
     missing_note = post(
         client, url, {"voter_key": two_key, "channel": "proxy", "choice": option_id(poll)}
     )
@@ -165,7 +167,7 @@ def test_staff_enter_paper_and_proxy_ballots_for_owners(client):
             "voter_key": two_key,
             "channel": "proxy",
             "choice": option_id(poll, 1),
-            "proxy_note": "授权委托书(2026-11-20,业主签字)",
+            "proxy_note": "授权委托书(2026-11-20,本人签字)",
             "proxy_name": "李四",
         },
     )
@@ -182,7 +184,45 @@ def test_staff_enter_paper_and_proxy_ballots_for_owners(client):
     )
 
 
+@pytest.mark.parametrize("channel", ["paper", "proxy", "in_person"])
+def test_staff_ballots_for_an_owners_decision_are_refused_toward_the_four_eyes_entry(
+    client, channel
+):
+    """No path around evidence and a second person: the API counts no staff ballot of an
+    owners' decision, stores nothing, and names the entry screen."""
+    estate = owners_estate()
+    poll = owners_poll(estate)
+    staff = committee_staff(estate.community)
+    url = f"/api/polls/{poll.pk}/staff-ballots/"
+    co_key = next(
+        v["key"] for v in poll.frozen_electorate if estate.co_owners[0].pk in v["user_ids"]
+    )
+    client.force_login(estate.owners[0])  # not staff: still 403 first
+    assert post(client, url, {"voter_key": co_key, "channel": channel}).status_code == 403
+    client.force_login(staff)
+    body = {
+        "voter_key": co_key,
+        "channel": channel,
+        "choice": option_id(poll),
+        "proxy_note": "授权委托书",
+        "proxy_name": "李四",
+    }
+    refused = post(client, url, body)
+    assert refused.status_code == 409
+    assert refused.json()["code"] == "entry_flow_required"
+    assert f"/admin/campaign/{poll.pk}/entry/" in refused.json()["message"]
+    assert not Ballot.objects.filter(poll=poll).exists()
+    assert not Participation.objects.filter(poll=poll).exists()
+    assert not BallotEntry.objects.filter(poll=poll).exists()
+    # The owner can still vote online: nothing was counted in their name.
+    client.force_login(estate.co_owners[1])
+    online = post(client, f"/api/polls/{poll.pk}/ballots/", {"choice": option_id(poll, 1)})
+    assert online.status_code == 201
+
+
 def test_openapi_schema_lists_poll_routes(client):
     schema = client.get("/api/openapi.json").json()
     assert "/api/polls/{poll_id}/ballots/" in schema["paths"]
-    assert "/api/polls/{poll_id}/staff-ballots/" in schema["paths"]
+    staff = schema["paths"]["/api/polls/{poll_id}/staff-ballots/"]["post"]
+    assert "entry_flow_required" in staff["summary"]
+    assert "409" in staff["responses"]

@@ -154,48 +154,61 @@ def test_secret_poll_page_lists_receipts(client):
 
 
 def test_paper_screen_is_staff_only_and_enters_ballots(client):
+    """Direct staff entry stays for deliberative polls (DESIGN.md "Votes": staff entry is
+    recorded and shown); owners' decisions have the four-eyes entry (next test)."""
     estate = owners_estate()
-    poll = owners_poll(estate)
+    poll = resident_poll(estate.community, actor=estate.staff)
     staff = committee_staff(estate.community)
     client.force_login(estate.owners[0])
     assert client.get(url("poll-paper", poll)).status_code == 403
     client.force_login(staff)
     empty = client.get(url("poll-paper", poll)).content.decode()
     assert 'id="q"' in empty and "autofocus" in empty
-    unit = str(estate.co_unit)
-    found = client.get(url("poll-paper", poll), {"q": unit}).content.decode()
-    key = next(v["key"] for v in poll.frozen_electorate if estate.co_owners[0].pk in v["user_ids"])
+
+    def key(user):
+        return next(v["key"] for v in poll.frozen_electorate if user.pk in v["user_ids"])
+
+    name = str(estate.co_owners[0])
+    found = client.get(url("poll-paper", poll), {"q": name}).content.decode()
     # One match: it is preselected and the cursor waits in the option-number box.
-    assert f'value="{key}" required checked>' in found
+    assert f'value="{key(estate.co_owners[0])}" required checked>' in found
     assert (
         'name="choice_number" inputmode="numeric" pattern="[0-9]*" autocomplete="off" autofocus'
         in found
     )
     response = client.post(
         url("poll-paper", poll),
-        {"q": unit, "voter_key": key, "choice_number": "2", "channel": "paper"},
+        {
+            "q": name,
+            "voter_key": key(estate.co_owners[0]),
+            "choice_number": "2",
+            "channel": "paper",
+        },
     )
     assert response.status_code == 302
-    ballot = Ballot.objects.get(poll=poll, voter_key=key)
+    ballot = Ballot.objects.get(poll=poll, voter_key=key(estate.co_owners[0]))
     assert (ballot.channel, ballot.entered_by_id) == ("paper", staff.pk)
     assert ballot.choice == {"choice": option_id(poll, 1)}
     bad_number = client.post(
         url("poll-paper", poll),
         {
             "q": str(estate.owners[0]),
-            "voter_key": next(
-                v["key"] for v in poll.frozen_electorate if estate.owners[0].pk in v["user_ids"]
-            ),
+            "voter_key": key(estate.owners[0]),
             "choice_number": "7",
             "channel": "paper",
         },
     )
     assert bad_number.status_code == 400
     assert "选票内容不正确" in bad_number.content.decode()
-    # The same unit again: refused with the reason, the form kept.
+    # The same voter again: refused with the reason, the form kept.
     again = client.post(
         url("poll-paper", poll),
-        {"q": unit, "voter_key": key, "choice": option_id(poll), "channel": "paper"},
+        {
+            "q": name,
+            "voter_key": key(estate.co_owners[0]),
+            "choice": option_id(poll),
+            "channel": "paper",
+        },
     )
     assert again.status_code == 400
     assert "本户(本人)已经投过票" in again.content.decode()
@@ -203,17 +216,47 @@ def test_paper_screen_is_staff_only_and_enters_ballots(client):
         url("poll-paper", poll),
         {
             "q": str(estate.two_unit_owner),
-            "voter_key": next(
-                v["key"]
-                for v in poll.frozen_electorate
-                if estate.two_unit_owner.pk in v["user_ids"]
-            ),
+            "voter_key": key(estate.two_unit_owner),
             "choice": option_id(poll),
             "channel": "proxy",
         },
     )
     assert proxy_without_note.status_code == 400
     assert "委托代投须注明书面授权委托书" in proxy_without_note.content.decode()
+
+
+def test_owners_paper_screen_leads_to_the_four_eyes_entry_and_counts_nothing(client):
+    """No path around evidence and a second person: the direct screen sends an owners'
+    decision to the campaign entry (GET and a stale form's POST alike) and casts nothing."""
+    estate = owners_estate()
+    poll = owners_poll(estate)
+    staff = committee_staff(estate.community)
+    client.force_login(estate.owners[0])
+    assert client.get(url("poll-paper", poll)).status_code == 403
+    client.force_login(staff)
+    entry = f"/admin/campaign/{poll.pk}/entry/"
+    shown = client.get(url("poll-paper", poll))
+    assert shown.status_code == 302 and shown["Location"] == entry
+    key = next(v["key"] for v in poll.frozen_electorate if estate.co_owners[0].pk in v["user_ids"])
+    for channel in ("paper", "proxy", "in_person"):
+        stale = client.post(
+            url("poll-paper", poll),
+            {
+                "voter_key": key,
+                "choice": option_id(poll),
+                "channel": channel,
+                "proxy_note": "授权委托书",
+                "proxy_name": "李四",
+            },
+        )
+        assert stale.status_code == 302 and stale["Location"] == entry
+    assert not Ballot.objects.filter(poll=poll).exists()
+    followed = client.get(entry, follow=True).content.decode()
+    assert "须上传签字选票的照片或扫描件" in followed
+    # The poll page's staff link goes to the entry screen, not the direct one.
+    page = client.get(url("poll-detail", poll)).content.decode()
+    assert f'href="{entry}"' in page
+    assert url("poll-paper", poll) not in page
 
 
 def test_export_is_staff_only(client, closed_owners_poll):

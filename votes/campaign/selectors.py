@@ -17,6 +17,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext
 
 from deliberation.models import Ownership
 from votes.counting import Threshold, area_str, participation_thresholds, percent_str
@@ -361,3 +362,75 @@ def campaign_units_for_print(poll: Poll, building_id: int) -> list[CampaignUnit]
         .select_related("unit", "building")
         .order_by("unit__floor", "unit__number")
     )
+
+
+@dataclass(frozen=True)
+class PublicEntry:
+    """One staff-entered ballot that counts, as the public result shows it: never a choice."""
+
+    unit: str  # empty when the poll does not publish its ballot list
+    channel: str
+    entered_by: str
+    confirmed_by: str  # empty: the poll's rules waived the second person (phone ballots)
+    confirmed_at: Any
+
+
+@dataclass(frozen=True)
+class PublicEntries:
+    """Staff-entered ballots of an owners' poll for its public result: how many per channel,
+    and per entry who entered and who confirmed it (staff, by name and role)."""
+
+    counts: list[tuple[str, str, int]]  # (channel, label, confirmed entries)
+    rows: list[PublicEntry]
+    show_units: bool
+    pending: int
+
+    @property
+    def total(self) -> int:
+        return sum(n for _c, _l, n in self.counts)
+
+
+def _staff_label(user: Any, role: str) -> str:
+    return f"{user}({role})" if user is not None else ""
+
+
+def public_entries(poll: Poll, *, show_units: bool) -> PublicEntries:
+    """The confirmed staff entries of ``poll`` (two queries whatever their number).
+
+    ``show_units``: list each entry's unit, only where the poll publishes its ballot list
+    (units are who took part; a poll that publishes aggregates only keeps them to itself).
+    The choice is never part of it (a named poll publishes choices in its declared ballot
+    list, without staff names). ``pending``: entries never confirmed, which count nowhere.
+    """
+    rows = list(
+        BallotEntry.objects.filter(poll_id=poll.pk, status=EntryStatus.CONFIRMED)
+        .select_related("unit__building", "entered_by", "decided_by")
+        .order_by("decided_at", "pk")
+    )
+    pending = BallotEntry.objects.filter(poll_id=poll.pk, status=EntryStatus.PENDING).count()
+    counted: dict[str, int] = {}
+    out: list[PublicEntry] = []
+    for entry in rows:
+        counted[entry.channel] = counted.get(entry.channel, 0) + 1
+        entered_role = (
+            gettext("扫楼人员") if entry.channel == BallotChannel.DOOR else gettext("社区工作人员")
+        )
+        out.append(
+            PublicEntry(
+                unit=str(entry.unit) if show_units and entry.unit is not None else "",
+                channel=str(BallotChannel(entry.channel).label),
+                entered_by=_staff_label(entry.entered_by, entered_role),
+                confirmed_by=_staff_label(entry.decided_by, gettext("社区工作人员")),
+                confirmed_at=entry.decided_at,
+            )
+        )
+    counts = [
+        (str(channel.value), str(channel.label), counted.get(channel, 0))
+        for channel in (
+            BallotChannel.PAPER,
+            BallotChannel.DOOR,
+            BallotChannel.PROXY,
+            BallotChannel.PHONE,
+        )
+    ]
+    return PublicEntries(counts=counts, rows=out, show_units=show_units, pending=pending)

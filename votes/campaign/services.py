@@ -228,10 +228,20 @@ def ballot_entry_submit(
         raise InvalidInput(first, fields=problems)
     if Participation.objects.filter(poll=poll, voter_key=voter_key).exists():
         raise VoteRefused("already_voted")
-    if channel != BallotChannel.PROXY and (
-        ProxyAuthorisation.objects.filter(poll=poll, voter_key=voter_key).exists()
-    ):
+    authorisation = ProxyAuthorisation.objects.filter(
+        poll=poll, voter_key=voter_key, revoked_at__isnull=True
+    ).first()
+    if channel != BallotChannel.PROXY and authorisation is not None:
         raise VoteRefused("delegated")
+    if (
+        channel == BallotChannel.PROXY
+        and authorisation is not None
+        and authorisation.instruction is not None
+        and authorisation.instruction != clean_choice
+    ):
+        # Refuse now, not at confirmation: the entry could never count (ballot_cast refuses
+        # a proxy ballot against the principal's written instruction).
+        raise VoteRefused("proxy_instruction")
     hashed, tail = signer_id_hash(signer_id)
     entry = BallotEntry(
         poll=poll,
