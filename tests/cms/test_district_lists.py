@@ -163,5 +163,9 @@ def test_admin_matter_list_for_the_committee_queries_do_not_grow(
         assert f"{community.slug}-" in html  # the case numbers of its own matters
         for other in made.communities[1:]:
             assert f"{other.slug}议题" not in html
+            # Nor is another community offered in the community filter.
+            assert other.name not in html
         assert response.context["items_count"] == size[1]
+        filtered = client.get(url, {"community": community.pk, "channel": "box"})
+        assert filtered.context["items_count"] == size[1] // 4
     assert counts[1] == counts[0]
