@@ -42,6 +42,8 @@ OUT_DIR = ROOT / "var" / "bench"
 TARGET_ANONYMOUS = 0.5
 TARGET_SIGNED_IN = 0.3
 TARGET_FIRST_REQUEST = 0.3
+# Issue 14 point 7: every page of the district set, signed in or not, at half the floor.
+TARGET_DISTRICT = 0.5
 
 DISCOVER = r"""
 import json
@@ -77,8 +79,107 @@ print(json.dumps({
 """
 
 
-def pages(found: dict[str, str]) -> list[dict[str, Any]]:
+# The district seeded by bench/district_seed.py: its first street, that street's first
+# community, the community's committee account and the busiest unit serving it, each signed in
+# with a session of its own (``Client.force_login``; the cookie travels with wrk).
+DISCOVER_DISTRICT = r"""
+import datetime as dt
+import json
+import django
+django.setup()
+from django.db.models import Count, Q
+from django.test import Client
+from django.utils import timezone
+from deliberation.models import Community, Member, Party, ResponsibleUnit, Street, UnitStaff
+
+street = Street.objects.get(code="bench-s1")
+community = Community.objects.filter(street=street).order_by("name").first()
+committee = (
+    Member.objects.filter(community=community, party=Party.COMMITTEE)
+    .select_related("user").order_by("pk").first().user
+)
+unit = (
+    ResponsibleUnit.objects.filter(communities=community)
+    .annotate(
+        active=Count("dispatches", filter=Q(dispatches__status__in=["dispatched", "claimed"]))
+    )
+    .order_by("-active", "pk").first()
+)
+unit_user = UnitStaff.objects.filter(unit=unit).select_related("user").order_by("pk").first().user
+street_user = street.staff.select_related("user").order_by("pk").first().user
+sessions = {}
+for name, user in (("street", street_user), ("committee", committee), ("unit", unit_user)):
+    client = Client()
+    client.force_login(user)
+    sessions[name] = client.cookies["sessionid"].value
+last_month = (timezone.localdate().replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
+print(json.dumps({
+    "community": community.slug,
+    "community_id": community.pk,
+    "last_month": last_month,
+    "unit": unit.name,
+    "unit_active": unit.active,
+    "sessions": sessions,
+    "sessionid": sessions["street"],
+}))
+"""
+
+
+def district_pages(found: dict[str, Any]) -> list[dict[str, Any]]:
+    """The district at scale (issue 14 point 7): the street dashboard, a community's lists and
+    the admin's matter list for its committee, and a unit's queue."""
+    slug = found["community"]
+    kind = "district"
+    return [
+        {"name": "bare Django page (floor)", "path": "/bench/bare/", "kind": "floor"},
+        {
+            "name": "bare view behind Sifang's middleware",
+            "path": "/bench/bare-stack/",
+            "kind": "info",
+        },
+        {"name": "street dashboard", "path": "/admin/street/", "kind": kind, "session": "street"},
+        {
+            "name": "street dashboard, last month",
+            "path": f"/admin/street/?month={found['last_month']}",
+            "kind": kind,
+            "session": "street",
+        },
+        {
+            "name": "street dashboard, a quarter, a community",
+            "path": f"/admin/street/?start={_quarter_start()}&end={_today()}"
+            f"&community={found['community_id']}",
+            "kind": kind,
+            "session": "street",
+        },
+        {"name": "community proposal list", "path": f"/{slug}/proposals/", "kind": kind},
+        {
+            "name": "community proposal list, filtered",
+            "path": f"/{slug}/proposals/?status=accepted&channel=box",
+            "kind": kind,
+        },
+        {"name": "community resolution list", "path": f"/{slug}/resolutions/", "kind": kind},
+        {
+            "name": "admin matter list (committee)",
+            "path": "/admin/snippets/deliberation/proposal/",
+            "kind": kind,
+            "session": "committee",
+        },
+        {"name": "unit queue", "path": "/units/queue/", "kind": kind, "session": "unit"},
+    ]
+
+
+def _today() -> str:
+    return dt.date.today().isoformat()
+
+
+def _quarter_start() -> str:
+    return (dt.date.today() - dt.timedelta(days=90)).isoformat()
+
+
+def pages(found: dict[str, Any]) -> list[dict[str, Any]]:
     """What wrk runs, in order: the floor first, then Sifang's pages."""
+    if "sessions" in found:
+        return district_pages(found)
     slug = found["community"]
     anon = "anonymous"
     return [
@@ -111,7 +212,10 @@ def pages(found: dict[str, str]) -> list[dict[str, Any]]:
 def environment(args: argparse.Namespace) -> dict[str, str]:
     env = dict(os.environ)
     env.pop("DEBUG", None)
-    if args.db == "sqlite":
+    if args.pages == "district":
+        # Seeded by bench/district_seed.py (PostgreSQL only).
+        env.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/district_bench")
+    elif args.db == "sqlite":
         env.setdefault("DATABASE_URL", f"sqlite:///{OUT_DIR / 'http.sqlite3'}")
     else:
         env.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/sifang_http")
@@ -162,15 +266,17 @@ def ensure_postgres_database(url: str) -> None:
         )
 
 
-def prepare(env: dict[str, str], args: argparse.Namespace) -> dict[str, str]:
+def prepare(env: dict[str, str], args: argparse.Namespace) -> dict[str, Any]:
     if env["DATABASE_URL"].startswith("postgres"):
         ensure_postgres_database(env["DATABASE_URL"])
     if not args.no_seed:
         manage(env, "migrate", "--noinput")
-        manage(env, "seed_demo")
+        if args.pages == "demo":
+            manage(env, "seed_demo")
         manage(env, "collectstatic", "--noinput")
+    discover = DISCOVER_DISTRICT if args.pages == "district" else DISCOVER
     done = subprocess.run(
-        [PYTHON, "-c", DISCOVER], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+        [PYTHON, "-c", discover], cwd=ROOT, env=env, check=True, capture_output=True, text=True
     )
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -273,10 +379,10 @@ def wrk(url: str, args: argparse.Namespace, cookie: str = "") -> dict[str, Any]:
 
 
 def one_run(
-    rep: int, env: dict[str, str], found: dict[str, str], args: argparse.Namespace
+    rep: int, env: dict[str, str], found: dict[str, Any], args: argparse.Namespace
 ) -> dict[str, Any]:
     base = f"http://127.0.0.1:{args.port}"
-    cookie = f"sessionid={found['sessionid']}"
+    sessions = found.get("sessions", {})
     run: dict[str, Any] = {
         "rep": rep,
         "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -296,15 +402,20 @@ def one_run(
         run["first_request_other_page_s"] = round(seconds, 4)
         floors = []
         for page in sifang_pages:
-            signed_in = page["kind"] == "signed_in"
-            status, size, _, _ = fetch(base + page["path"], cookie if signed_in else "")
+            if "session" in page:
+                cookie = f"sessionid={sessions[page['session']]}"
+            elif page["kind"] == "signed_in":
+                cookie = f"sessionid={found['sessionid']}"
+            else:
+                cookie = ""
+            status, size, _, _ = fetch(base + page["path"], cookie)
             if status != 200:
                 raise RuntimeError(f"{page['path']} answered {status}")
-            cached = fetch(base + page["path"], cookie if signed_in else "")[3]
+            cached = fetch(base + page["path"], cookie)[3]
             # The floor right before each page: the machine's load drifts (other work on it).
             floor = wrk(base + floor_page["path"], args)
             floors.append(floor)
-            result = wrk(base + page["path"], args, cookie if signed_in else "")
+            result = wrk(base + page["path"], args, cookie)
             result.update(
                 {
                     "path": page["path"],
@@ -347,7 +458,11 @@ def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
         results = [run["pages"][name] for run in runs]
         kind = results[0]["kind"]
         ratio = statistics.median(r["ratio"] for r in results)
-        target = {"anonymous": TARGET_ANONYMOUS, "signed_in": TARGET_SIGNED_IN}.get(kind)
+        target = {
+            "anonymous": TARGET_ANONYMOUS,
+            "signed_in": TARGET_SIGNED_IN,
+            "district": TARGET_DISTRICT,
+        }.get(kind)
         rows.append(
             {
                 "name": name,
@@ -401,6 +516,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument(
+        "--pages",
+        choices=["demo", "district"],
+        default="demo",
+        help="demo: seed_demo's public pages; district: the district of bench/district_seed.py",
+    )
+    parser.add_argument(
         "--redis", default="redis://127.0.0.1:6379/1", help="REDIS_URL ('' for none)"
     )
     parser.add_argument("--reps", type=int, default=3)
@@ -413,6 +534,8 @@ def main() -> None:
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed (Debian: apt-get install wrk)")
+    if args.pages == "district":
+        args.db = "postgres"
     OUT_DIR.mkdir(parents=True, exist_ok=True)
     env = environment(args)
     found = prepare(env, args)
@@ -426,6 +549,8 @@ def main() -> None:
     ).stdout.strip()
     report = {
         "benchmark": "http",
+        "pages": args.pages,
+        "found": {k: v for k, v in found.items() if k not in ("sessions", "sessionid")},
         "db": args.db,
         "redis": bool(env.get("REDIS_URL")),
         "page_cache": not args.no_page_cache,
@@ -436,7 +561,8 @@ def main() -> None:
         "summary": summary,
     }
     suffix = "-nocache" if args.no_page_cache else ""
-    out = args.out or OUT_DIR / f"http-{args.db}{suffix}.json"
+    prefix = "http-district" if args.pages == "district" else "http"
+    out = args.out or OUT_DIR / f"{prefix}-{args.db}{suffix}.json"
     out.write_text(json.dumps(report, indent=2, ensure_ascii=False))
     print(table(summary))
     print(f"written to {out}")

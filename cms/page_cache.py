@@ -62,6 +62,8 @@ CACHEABLE = frozenset(
         "resolution-metrics",
         "my-matters",
         "inbox",
+        # A responsible unit's queue: its own staff's, keyed on their session like /mine/.
+        "dispatch-queue",
     }
 )
 
@@ -157,6 +159,32 @@ def install_write_watch(sender: object, connection: BaseDatabaseWrapper, **kwarg
 
 def _digest(value: str) -> str:
     return hashlib.blake2b(value.encode(), digest_size=12).hexdigest()
+
+
+def cached_value(key: str, compute: Callable[[], Any]) -> Any:
+    """``compute()``, kept while the data version and the minute last (as the pages are).
+
+    For what a page computes that is costly and a pure function of the data, the clock to the
+    minute and ``key``, on pages that cannot be cached whole (the Wagtail admin's are
+    ``never_cache``). Without the page cache (``SIFANG_PAGE_CACHE`` off) it computes every time.
+    """
+    if not enabled():
+        return compute()
+    try:
+        minute = int(timezone.now().timestamp() // 60)
+        full_key = f"sifang:value:{data_version()}:{minute}:{_digest(key)}"
+        found = cache.get(full_key)
+    except Exception:  # an unreachable cache: compute, keep nothing
+        logger.exception("page cache: value lookup failed")
+        return compute()
+    if found is not None:
+        return found
+    value = compute()
+    try:
+        cache.set(full_key, value, timeout=120)
+    except Exception:
+        logger.exception("page cache: could not store a value")
+    return value
 
 
 def page_key(request: HttpRequest, version: int) -> str:

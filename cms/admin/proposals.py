@@ -13,11 +13,13 @@ from collections.abc import Mapping
 from functools import cached_property
 from typing import Any
 
+import django_filters  # type: ignore[import-untyped]  # Wagtail's own filter library
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext_lazy
 from wagtail import hooks
+from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.menu import MenuItem
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.admin.rich_text import DraftailRichTextArea
@@ -30,7 +32,7 @@ from wagtail.snippets.views.snippets import IndexView, SnippetViewSet
 from cms.admin import triage as proposal_admin_views
 from cms.admin.policies import CommunityScopedPolicy, ScopedDeleteBulkAction, ScopedViewSetMixin
 from deliberation import scope
-from deliberation.models import Proposal, ProposalStatus
+from deliberation.models import Community, Proposal, ProposalStatus
 from deliberation.proposals.rules import TRIAGE_PERMISSION, can_enter_on_behalf
 
 # Registered before the viewset so Wagtail never builds its global fallback policy. Staff of the
@@ -55,6 +57,25 @@ class ProposalIndexView(IndexView):
             for community in communities
             if can_enter_on_behalf(self.request.user, community)
         ]
+
+
+def _filter_communities(request: HttpRequest | None) -> QuerySet[Community]:
+    if request is None:
+        return Community.objects.none()
+    return scope.staff_communities(request.user).order_by("name")
+
+
+class ProposalFilterSet(WagtailFilterSet):
+    """The list's filters; the community filter offers the user's own communities only (the
+    default offered every community of the district: 200 options on every page, 110 KB)."""
+
+    community = django_filters.ModelChoiceFilter(
+        queryset=_filter_communities, label=gettext_lazy("社区")
+    )
+
+    class Meta:
+        model = Proposal
+        fields = ["status", "category", "channel", "party", "community", "live"]
 
 
 class BodyEditor(DraftailRichTextArea):
@@ -84,7 +105,7 @@ class ProposalViewSet(ScopedViewSetMixin, SnippetViewSet):
         "channel",
         "submitted_at",
     ]
-    list_filter = ["status", "category", "channel", "party", "community", "live"]
+    filterset_class = ProposalFilterSet
     search_fields = ["case_number", "title", "body", "location"]
     ordering = ["-submitted_at"]
     inspect_view_enabled = True
@@ -113,9 +134,12 @@ class ProposalViewSet(ScopedViewSetMixin, SnippetViewSet):
     ]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Proposal]:
-        """The matters of the communities where the user is staff; all for superusers."""
+        """The matters of the communities where the user is staff; all for superusers.
+
+        The listed columns' community and grid are joined: without the grid, each row of a page
+        cost a query of its own."""
         return PROPOSAL_POLICY.scope_queryset(
-            request.user, Proposal.objects.select_related("community")
+            request.user, Proposal.objects.select_related("community", "grid")
         )
 
 

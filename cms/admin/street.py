@@ -26,6 +26,7 @@ from openpyxl import Workbook
 from wagtail import hooks
 from wagtail.admin.menu import MenuItem
 
+from cms import page_cache
 from cms.exports import _cell, _sheet, xlsx_response
 from deliberation import scope
 from deliberation.models import Community
@@ -66,17 +67,35 @@ def _heat(count: int, top: int) -> int:
     return min(HEAT_LEVELS - 1, 1 + (count * (HEAT_LEVELS - 2)) // top)
 
 
+def _numbers(communities: QuerySet[Community], period: Period) -> dict[str, Any]:
+    """The street's aggregates over ``communities`` in ``period``, kept per data version and
+    minute (``page_cache.cached_value``): one street's dashboard aggregates every matter,
+    dispatch and rating of its communities, and the same numbers serve every staff member of
+    the street until the next write."""
+    ids = sorted(communities.values_list("pk", flat=True))
+
+    def compute() -> dict[str, Any]:
+        chosen = Community.objects.filter(pk__in=ids)
+        rows = selectors.community_measures(chosen, period)
+        return {
+            "rows": rows,
+            "total": selectors.totals(rows),
+            "hotspots": selectors.hotspots(chosen, period),
+            "units": selectors.unit_measures(chosen, period),
+        }
+
+    key = f"street-numbers:{translation.get_language()}:{period.start}:{period.end}:{ids}"
+    numbers: dict[str, Any] = page_cache.cached_value(key, compute)
+    return numbers
+
+
 def _context(request: HttpRequest) -> dict[str, Any]:
     communities = _communities(request)
     period = _month(request)
-    rows = selectors.community_measures(communities, period)
     context: dict[str, Any] = {
         "period": period,
         "month": period.start.strftime("%Y-%m"),
-        "rows": rows,
-        "total": selectors.totals(rows),
-        "hotspots": selectors.hotspots(communities, period),
-        "units": selectors.unit_measures(communities, period),
+        **_numbers(communities, period),
         "streets": list(scope.staff_streets(request.user).order_by("name")),
     }
     return context
@@ -89,7 +108,15 @@ def street_dashboard(request: HttpRequest) -> HttpResponse:
     community = (
         communities.filter(pk=int(chosen)).first() if chosen.isdigit() else None
     ) or communities.order_by("name").first()
-    buildings = selectors.building_counts(community, context["period"]) if community else []
+    period = context["period"]
+    buildings = (
+        page_cache.cached_value(
+            f"street-buildings:{community.pk}:{period.start}:{period.end}",
+            lambda: selectors.building_counts(community, period),
+        )
+        if community
+        else []
+    )
     top = max((b.count for b in buildings), default=0)
     grids: dict[str, list[tuple[Any, int]]] = {}
     for building in buildings:

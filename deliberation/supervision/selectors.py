@@ -268,14 +268,18 @@ class UnitMeasures:
 def unit_measures(
     communities: QuerySet[Community], period: Period, *, as_of: dt.datetime | None = None
 ) -> list[UnitMeasures]:
-    """Every unit that served ``communities`` in the period, in two queries."""
+    """Every unit that served ``communities`` in the period, in three queries."""
     as_of = as_of or timezone.now()
     start, end = _bounds(period)
+    # The ids as a list, not a subquery: with a list PostgreSQL reads the street's matters by
+    # their community index; with the subquery it hashed all of the district's matters (54 ms of
+    # the street dashboard's 114 at 100,000 matters).
+    ids = list(communities.values_list("pk", flat=True))
     labels = dict(UnitKind.choices)
     units: dict[int, UnitMeasures] = {}
     for row in (
         Dispatch.objects.filter(
-            proposal__community__in=communities, dispatched_at__gte=start, dispatched_at__lt=end
+            proposal__community_id__in=ids, dispatched_at__gte=start, dispatched_at__lt=end
         )
         .values("unit_id", "unit__name", "unit__kind")
         .annotate(
@@ -298,7 +302,7 @@ def unit_measures(
         units[measures.unit_id] = measures
     for rating in (
         Rating.objects.filter(
-            resolution__community__in=communities,
+            resolution__community_id__in=ids,
             created_at__gte=start,
             created_at__lt=end,
             resolution__proposal__dispatches__status=DispatchStatus.COMPLETED,

@@ -244,3 +244,24 @@ def test_admin_lists_query_count_does_not_grow(
     listing = client.get(pages[0]).content.decode()
     assert listing.count("更多派件") == 6
     assert client.get(pages[1]).content.decode().count("新单位") == 6
+
+
+def test_queue_is_cached_per_session_until_the_next_dispatch(w: DispatchWorld, settings) -> None:  # type: ignore[no-untyped-def]
+    from django.core.cache import cache
+
+    from cms.page_cache import HEADER
+
+    settings.SIFANG_PAGE_CACHE = True
+    cache.clear()
+    _send(w, "第一件")
+    water = _client(w.water_staff)
+    assert water.get(reverse("dispatch-queue"))[HEADER] == "miss"
+    assert water.get(reverse("dispatch-queue"))[HEADER] == "hit"
+    # Another unit's staff never gets the water unit's page.
+    power = _client(w.power_staff).get(reverse("dispatch-queue"))
+    assert power[HEADER] == "miss" and "第一件" not in power.content.decode()
+    _send(w, "第二件")
+    page = water.get(reverse("dispatch-queue"))
+    assert page[HEADER] == "miss"
+    assert "第二件" in page.content.decode()
+    cache.clear()

@@ -97,3 +97,28 @@ def test_the_monthly_review_report_reads_back(client, tmp_path) -> None:  # type
         assert by_name[community.name][1] == 3  # received
         assert by_name[community.name][5] == 3  # overdue
     assert by_name["合计"][1] == 6
+
+
+def test_street_numbers_are_kept_until_the_next_write(client, settings) -> None:  # type: ignore[no-untyped-def]
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    settings.SIFANG_PAGE_CACHE = True
+    cache.clear()
+    street, communities = _street(2, 3)
+    client.force_login(street_staff(street))
+    month = (timezone.localdate() - dt.timedelta(days=5)).strftime("%Y-%m")
+    url = reverse("street_dashboard")
+    with CaptureQueriesContext(connection) as first:
+        assert client.get(url, {"month": month}).context["total"].received == 6
+    with CaptureQueriesContext(connection) as second:
+        assert client.get(url, {"month": month}).context["total"].received == 6
+    # The second request reads the aggregates from the cache.
+    assert len(second.captured_queries) < len(first.captured_queries)
+    matter = ProposalFactory(community=communities[0], category=Category.SAFETY)
+    Proposal.objects.filter(pk=matter.pk).update(submitted_at=timezone.now() - dt.timedelta(days=5))
+    response = client.get(url, {"month": month})
+    assert response.context["total"].received == 7
+    assert response.context["total"].overdue == 7
+    cache.clear()
