@@ -59,6 +59,8 @@ def test_staff_pause_resume_from_the_poll_page_and_voters_are_told(client, estat
     body = detail.content.decode()
     assert 'data-testid="poll-suspended"' in body and "市平台升级" in body
     assert "提交选票" not in body  # no vote form while online voting is suspended
+    # The owner is told why, not that they are outside the poll.
+    assert 'data-testid="vote-paused"' in body and "您不在本次表决的范围内" not in body
     response = client.post(
         reverse("poll-vote", args=[poll.community.slug, poll.pk]),
         {"choice": option_id(poll)},
