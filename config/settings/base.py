@@ -163,6 +163,20 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0 if DEBUG else DATABASES["default"]["CONN_MAX_AGE"]
+# PostgreSQL: a connection pool per process (psycopg 3) when DATABASE_POOL_MAX_SIZE is set.
+# Django's ASGI handler runs every HTTP request in a thread of its own, and with persistent
+# connections each thread kept its own connection: under a few hundred concurrent requests
+# PostgreSQL's 100 client slots ran out ("too many clients", HTTP 500; docs/performance.md).
+# With the pool a process holds at most that many; a request beyond them waits for one
+# (DATABASE_POOL_TIMEOUT seconds). The pool replaces persistent connections.
+DATABASE_POOL_MAX_SIZE = env_int("DATABASE_POOL_MAX_SIZE", 0)
+if DATABASE_POOL_MAX_SIZE and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": min(4, DATABASE_POOL_MAX_SIZE),
+        "max_size": DATABASE_POOL_MAX_SIZE,
+        "timeout": float(os.environ.get("DATABASE_POOL_TIMEOUT", "30")),
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
