@@ -1105,9 +1105,28 @@ def main() -> None:
     )
     parser.add_argument("--timeout", type=float, default=60.0)
     parser.add_argument("--reps", type=int, default=1)
+    parser.add_argument(
+        "--first-rep", type=int, default=0, help="number of the first run (seeds its plan)"
+    )
+    parser.add_argument(
+        "--merge", type=Path, nargs="+", help="only summarise the runs of earlier --out files"
+    )
     parser.add_argument("--no-migrate", action="store_true")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
+    if args.merge:
+        runs = [r for path in args.merge for r in json.loads(path.read_text())["runs"]]
+        summary = summarise(runs)
+        print(json.dumps(summary, ensure_ascii=False, indent=1))
+        if args.out:
+            args.out.write_text(
+                json.dumps({"runs": runs, "summary": summary}, indent=1, ensure_ascii=False)
+            )
+        problems = [f"run {r['rep']}: {p}" for r in runs for p in failed(r)]
+        if problems:
+            print("# FAILED: " + "; ".join(problems), file=sys.stderr)
+            sys.exit(1)
+        return
     env = configure_env(args.pool)
     raise_fd_limit()
     if not args.no_migrate:
@@ -1121,7 +1140,7 @@ def main() -> None:
         flush=True,
     )
     runs = []
-    for rep in range(args.reps):
+    for rep in range(args.first_rep, args.first_rep + args.reps):
         run = measure(args, env, rep)
         runs.append(run)
         print(json.dumps(run, ensure_ascii=False), flush=True)
