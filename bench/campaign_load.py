@@ -860,12 +860,34 @@ def check(scene: Scene) -> dict[str, Any]:
     )
     stored_twice = sum(1 for p in participations if p["n"] > 1)
     raw = recount_raw(poll.pk)
-    # The bench's own ledger: what it was told was accepted (online receipts, confirmed entries).
+    # Stored without an acknowledgement: a ballot committed whose answer the client never got
+    # (an HTTP 500 or a timeout after the commit). Ambiguous for the owner, who sees an error
+    # and, trying again, "already voted"; a phantom if no request of that owner failed so.
+    acked_keys = {a.voter_key for a in acked}
+    unacked = set(stored) - acked_keys - set(confirmed_keys)
+    failed_sends: dict[str, set[int]] = defaultdict(set)
+    for a in scene.acts:
+        if (
+            a.voter_key in unacked
+            and a.refused
+            and ("http_5" in a.refused or "client_" in a.refused)
+        ):
+            failed_sends[a.voter_key].add(a.choice)
+    phantom = [k for k in unacked if k not in failed_sends]
+    unacked_choice_differs = [
+        k
+        for k in unacked
+        if k in failed_sends and int(stored[k]["choice"]["choice"]) not in failed_sends[k]
+    ]
+    # The bench's own ledger: what it was told was accepted (online receipts, confirmed entries),
+    # plus the ambiguous ones above with the choice stored (checked against what was sent).
     ledger_heads: Counter[int] = Counter()
     ledger_area: defaultdict[int, Decimal] = defaultdict(Decimal)
-    for key, option in [(a.voter_key, a.choice) for a in acked] + [
-        (e["voter_key"], int(e["choice"]["choice"])) for e in confirmed if e["choice"]
-    ]:
+    for key, option in (
+        [(a.voter_key, a.choice) for a in acked]
+        + [(e["voter_key"], int(e["choice"]["choice"])) for e in confirmed if e["choice"]]
+        + [(k, int(stored[k]["choice"]["choice"])) for k in unacked if k in failed_sends]
+    ):
         ledger_heads[option] += 1
         ledger_area[option] += sum(raw["areas"][u] for u in raw["units_of"][key])
     tally = poll_tally(poll)
@@ -912,7 +934,12 @@ def check(scene: Scene) -> dict[str, Any]:
             "unit_in_two_ballots": raw["units_twice"],
         },
         "stored_without_ack": stored_unacked,
-        "choice_differs": len(wrong_choice),
+        "stored_after_client_error": len(unacked) - len(phantom),
+        "stored_after_client_error_outcomes": dict(
+            Counter(f"{a.channel}:{a.refused}" for a in scene.acts if a.voter_key in failed_sends)
+        ),
+        "phantom": len(phantom),
+        "choice_differs": len(wrong_choice) + len(unacked_choice_differs),
         "four_eyes_broken": four_eyes_broken,
         "recount": recount,
         "recount_equals_ledger": recount == ledger,
@@ -1004,8 +1031,8 @@ def measure(args: argparse.Namespace, env: dict[str, str], rep: int) -> dict[str
 
 def failed(run: dict[str, Any]) -> list[str]:
     problems = []
-    for key in ("lost", "doubled", "choice_differs", "four_eyes_broken", "unanswered"):
-        if run[key]:
+    for key in ("lost", "doubled", "choice_differs", "four_eyes_broken", "unanswered", "phantom"):
+        if run.get(key):
             problems.append(f"{key}={run[key]}")
     for key in ("recount_equals_ledger", "recount_equals_tally", "recount_equals_progress"):
         if not run[key]:
