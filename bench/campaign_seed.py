@@ -56,27 +56,33 @@ def roster(households: int) -> list[dict[str, str]]:
     return rows
 
 
-def seed(households: int, voted: float) -> dict[str, Any]:
+def estate_ensure(households: int) -> tuple[Any, Any]:
+    """The ``bench-campaign`` community with its roster and committee staff; the roster is
+    imported only if the community has no units yet (the import is the slow part)."""
     from django.db import transaction
 
-    from deliberation.models import Community, User
+    from deliberation.models import Community, Unit, User
     from deliberation.registry.rules import Role
     from deliberation.registry.services import roles_ensure, roster_import, staff_member_set
-    from votes import services
-    from votes.campaign import selectors
-    from votes.campaign.services import campaign_units_ensure
-    from votes.models import Electorate, Kind, Method, Rule
 
     roles_ensure()
     community, _ = Community.objects.get_or_create(
         slug=COMMUNITY_SLUG, defaults={"name": "压测小区"}
     )
-    started = time.perf_counter()
-    with transaction.atomic():
-        roster_import(community=community, rows=roster(households))
-    imported = time.perf_counter() - started
+    if not Unit.objects.filter(building__community=community).exists():
+        with transaction.atomic():
+            roster_import(community=community, rows=roster(households))
     staff, _ = User.objects.get_or_create(username=STAFF, defaults={"display_name": "压测居委会"})
     staff_member_set(community=community, user=staff, role=Role.FACILITATOR)
+    return community, staff
+
+
+def poll_new(community: Any, staff: Any, households: int) -> Any:
+    """A fresh owners' yes/no poll, opened, with its campaign rows and ballot codes."""
+    from votes import services
+    from votes.campaign.services import campaign_units_ensure
+    from votes.models import Electorate, Kind, Method, Rule
+
     poll = services.poll_create(
         community=community,
         question=f"压测:加装电梯({households} 户)",
@@ -88,6 +94,17 @@ def seed(households: int, voted: float) -> dict[str, Any]:
     )
     poll = services.poll_open(poll=poll, actor=staff)
     campaign_units_ensure(poll=poll)
+    return poll
+
+
+def seed(households: int, voted: float) -> dict[str, Any]:
+    from votes import services
+    from votes.campaign import selectors
+
+    started = time.perf_counter()
+    community, staff = estate_ensure(households)
+    imported = time.perf_counter() - started
+    poll = poll_new(community, staff, households)
     yes = poll.options.order_by("sort_order", "pk").first()
     assert yes is not None
     voters = [v for v in poll.frozen_electorate if v.get("user_ids")]

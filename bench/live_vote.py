@@ -155,8 +155,14 @@ class Server:
                 self.proc.wait(10)
 
 
-def servers_start(env: dict[str, str], ports: list[int], logs: list[Path]) -> list[Server]:
-    """Start one daphne per port (all at once) and wait until every one listens."""
+def servers_start(
+    env: dict[str, str],
+    ports: list[int],
+    logs: list[Path],
+    app: str = "bench.asgi:application",
+) -> list[Server]:
+    """Start one daphne per port (all at once) serving ``app`` and wait until every one
+    listens."""
     started = []
     for port, log in zip(ports, logs, strict=True):
         log.parent.mkdir(parents=True, exist_ok=True)
@@ -173,7 +179,7 @@ def servers_start(env: dict[str, str], ports: list[int], logs: list[Path]) -> li
                     # in a herd every refusal is work thrown away and done again.
                     "--websocket_connect_timeout",
                     str(CONNECT_TIMEOUT_S),
-                    "bench.asgi:application",
+                    app,
                 ],
                 cwd=BASE,
                 env=env,

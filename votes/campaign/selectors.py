@@ -9,12 +9,14 @@ area per unit. Per building, an owner with units in two buildings appears in bot
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext
@@ -34,6 +36,10 @@ from votes.models import (
 )
 
 ZERO = Decimal("0.00")
+# How old the campaign view's numbers may be (seconds): every open view polls them.
+PROGRESS_FRESH_SECONDS = 2
+# A copy older than that is still served while one request recomputes it (at most this old).
+PROGRESS_STALE_SECONDS = 30
 
 
 def _annotated(poll: Poll) -> QuerySet[CampaignUnit]:
@@ -191,6 +197,33 @@ def campaign_progress(poll: Poll) -> Progress:
         buildings=buildings,
         alerts=campaign_alerts(poll),
     )
+
+
+def campaign_progress_shared(poll: Poll) -> tuple[Progress, float]:
+    """``campaign_progress`` computed at most once per ``PROGRESS_FRESH_SECONDS`` per poll
+    across processes (Django's cache: Redis in production), and when it was computed (epoch).
+
+    Hundreds of committee staff watch one campaign: each open view polls every few seconds, so
+    computing per request cost one aggregation over every unit per request, and under a ballot
+    burst the views queued behind each other for seconds (docs/performance.md). When the copy is
+    older than the window, one request (``cache.add`` lock) recomputes it while the others get
+    the copy they have, at most ``PROGRESS_STALE_SECONDS`` old; without a copy, each computes.
+    """
+    opened = poll.opened_at.timestamp() if poll.opened_at else 0
+    key = f"campaign:progress-shared:{poll.pk}:{opened}"
+    held = cache.get(key)
+    now = time.time()
+    if held is not None:
+        computed_at, progress = held
+        if now - computed_at < PROGRESS_FRESH_SECONDS:
+            return progress, computed_at
+        if not cache.add(f"{key}:lock", 1, PROGRESS_STALE_SECONDS):
+            return progress, computed_at
+    progress = campaign_progress(poll)
+    computed_at = time.time()
+    cache.set(key, (computed_at, progress), PROGRESS_STALE_SECONDS)
+    cache.delete(f"{key}:lock")
+    return progress, computed_at
 
 
 def campaign_alerts(poll: Poll, threshold: int | None = None) -> list[Alert]:

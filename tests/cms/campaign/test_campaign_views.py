@@ -259,3 +259,38 @@ def test_progress_json_is_computed_once_per_short_window(scene):
     assert client.get(url).json()["hp"] == 0  # within the window: the numbers computed before
     cache.clear()  # the window has passed
     assert client.get(url).json()["hp"] == 1
+
+
+def test_page_and_numbers_share_one_computation_per_window(scene, django_assert_max_num_queries):
+    """300 staff watching one campaign: the page and its numbers read one shared computation
+    (per poll, per short window), so a view in the window runs no aggregation of its own."""
+    estate, poll = scene
+    client = client_for(estate.staff)
+    page = reverse("votes_campaign", args=[poll.pk])
+    numbers = reverse("votes_campaign_progress", args=[poll.pk])
+    assert "参与表决人数 0/6" in client.get(page).content.decode()
+    vote_services.ballot_cast(poll=poll, voter=estate.owners[0], choice={"choice": option_id(poll)})
+    with django_assert_max_num_queries(12):
+        assert client.get(numbers).json()["hp"] == 0  # within the window: the page's numbers
+    cache.clear()  # the window has passed
+    assert client.get(numbers).json()["hp"] == 1
+    assert "参与表决人数 1/6" in client.get(page).content.decode()
+
+
+def test_a_stale_copy_is_served_while_another_request_recomputes(scene, monkeypatch):
+    """Past the window one request recomputes; the others get the copy they have meanwhile
+    (a thundering herd of watchers does not run the aggregation once each)."""
+    from votes.campaign import selectors
+
+    estate, poll = scene
+    first, _ = selectors.campaign_progress_shared(poll)
+    vote_services.ballot_cast(poll=poll, voter=estate.owners[0], choice={"choice": option_id(poll)})
+    monkeypatch.setattr(selectors, "PROGRESS_FRESH_SECONDS", 0)
+    opened = poll.opened_at.timestamp()
+    lock = f"campaign:progress-shared:{poll.pk}:{opened}:lock"
+    assert cache.add(lock, 1, 30)  # another request is recomputing
+    held, _ = selectors.campaign_progress_shared(poll)
+    assert held.hp == first.hp == 0
+    cache.delete(lock)
+    fresh, _ = selectors.campaign_progress_shared(poll)
+    assert fresh.hp == 1
