@@ -164,7 +164,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0 if DEBUG else DATABASES["default"]["CONN_MAX_AGE"]
-elif int(os.environ.get("DB_POOL_MAX_SIZE", "16")) > 0:
+elif env_int("DB_POOL_MAX_SIZE", 16) > 0:
     # Under daphne every request runs in a thread of its own, and a persistent connection per
     # thread ran PostgreSQL out of connections under wrk -c50 (issue 16). A bounded pool hands
     # each request a warm connection and takes it back at the request's end; Django requires
@@ -172,7 +172,7 @@ elif int(os.environ.get("DB_POOL_MAX_SIZE", "16")) > 0:
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": 1,
-        "max_size": int(os.environ.get("DB_POOL_MAX_SIZE", "16")),
+        "max_size": env_int("DB_POOL_MAX_SIZE", 16),
         # A request waiting longer than this for a connection gets an error, not a hang.
         "timeout": float(os.environ.get("DB_POOL_TIMEOUT", "20")),
     }
