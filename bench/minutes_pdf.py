@@ -39,6 +39,9 @@ import tempfile  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
+# Run as a script, bench/ comes first on sys.path, where bench/http.py would shadow the
+# standard library's ``http`` package (imported by Django and WeasyPrint): take it out.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 TOPICS = ["加装电梯", "停车改造", "充电桩建设", "围墙改栏杆", "架空线入地"]
 PY = sys.executable
 

@@ -25,7 +25,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+# Run as a script, bench/ comes first on sys.path, where bench/http.py would shadow the
+# standard library's ``http`` package: put the project root there instead.
+sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 
 # (category, wordings of one problem). Each matter takes one wording and a few filler words.
 PROBLEMS = [
