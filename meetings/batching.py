@@ -34,6 +34,8 @@ class BallotBatcher:
         )
         self.task: asyncio.Task[None] | None = None
         self.pending = 0  # submitted, not yet answered
+        # The owed-receipt marks in flight (a reference keeps a running task from being collected).
+        self.marks: set[asyncio.Task[None]] = set()
 
     @property
     def busy(self) -> bool:
@@ -50,6 +52,14 @@ class BallotBatcher:
         finally:
             self.pending -= 1
 
+    def _mark_owed(self, polls: set[int]) -> None:
+        """Mark the polls' receipts as owed for other processes' tally pumps, without waiting:
+        the mark is a hint for another worker (a cache write on another thread), and waiting
+        for it held up this process's next batch and its acknowledgements."""
+        task = asyncio.ensure_future(tallies.ballots_owed(polls))
+        self.marks.add(task)
+        task.add_done_callback(self.marks.discard)
+
     async def _run(self) -> None:
         # While one batch is in the database the next one gathers; the worker stops when idle.
         while not self.queue.empty():
@@ -58,7 +68,7 @@ class BallotBatcher:
                 batch.append(self.queue.get_nowait())
             casts = [cast for cast, _ in batch]
             polls = {cast.poll_id for cast in casts}
-            await tallies.ballots_owed(polls)
+            self._mark_owed(polls)
             try:
                 outcomes = await database_sync_to_async(services.meeting_ballots_cast)(casts)
             except Exception:
@@ -67,7 +77,7 @@ class BallotBatcher:
             for (_cast, future), outcome in zip(batch, outcomes, strict=True):
                 if not future.done():
                     future.set_result(outcome)
-            await tallies.ballots_owed(polls)  # their receipts go out now
+            self._mark_owed(polls)  # their receipts go out now
             for meeting_id, poll_id in {
                 (c.meeting_id, c.poll_id) for c, o in zip(casts, outcomes, strict=True) if o.receipt
             }:
