@@ -531,7 +531,23 @@ def main() -> None:
     parser.add_argument("--no-page-cache", action="store_true", help="serve without the page cache")
     parser.add_argument("--no-seed", action="store_true", help="skip migrate, seed, collectstatic")
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument(
+        "--merge",
+        type=Path,
+        nargs="+",
+        help="only summarise the runs of earlier output files (runs made one at a time)",
+    )
     args = parser.parse_args()
+    if args.merge:
+        reports = [json.loads(path.read_text()) for path in args.merge]
+        runs = [run for report in reports for run in report["runs"]]
+        summary = summarise(runs)
+        merged = {**reports[0], "runs": runs, "summary": summary}
+        merged["commit"] = sorted({report["commit"] for report in reports})
+        if args.out:
+            args.out.write_text(json.dumps(merged, indent=2, ensure_ascii=False))
+        print(table(summary))
+        return
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed (Debian: apt-get install wrk)")
     if args.pages == "district":

@@ -48,7 +48,9 @@ from pathlib import Path
 from typing import Any
 
 BASE = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(BASE))
+# Run as a script, bench/ comes first on sys.path, where bench/http.py would shadow the
+# standard library's ``http`` package: put the project root there instead.
+sys.path[:] = [str(BASE)] + [p for p in sys.path if Path(p or ".").resolve() != BASE / "bench"]
 VENV_BIN = BASE / ".venv" / "bin"
 PG_URL = "postgres://postgres@127.0.0.1:5432/sifang_bench"
 # A read timeout above channels_redis's 5 s blocking pop and a raised pool (docs/deploy.md).

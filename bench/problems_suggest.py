@@ -8,10 +8,6 @@ suggestions between runs, and prints each run's wall time, the median, and what 
 
     .venv/bin/python bench/problems_suggest.py          # PostgreSQL: sifang_bench_problems
     DATABASE_URL=sqlite:///var/bench-problems.sqlite3 .venv/bin/python bench/problems_suggest.py
-    # the district of bench/district_seed.py: 1,000 new matters in one street's communities
-    # against the open ones of the whole district, rolled back after each run
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/district_bench \
-        .venv/bin/python bench/problems_suggest.py --district-street bench-s1
 
 Target (issue 14 point 7): under a minute for 1,000 new matters, in the worker.
 """
@@ -27,13 +23,11 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-# Run as a script, this file's folder comes first on sys.path, and ``bench/http.py`` would shadow
-# the standard library's ``http``; the project root goes there instead.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
-sys.path.insert(0, str(ROOT))
+# Run as a script, bench/ comes first on sys.path, where bench/http.py would shadow the
+# standard library's ``http`` package: put the project root there instead.
+sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 
 # (category, wordings of one problem). Each matter takes one wording and a few filler words.
 PROBLEMS = [
@@ -165,70 +159,6 @@ def run_once(watermark: int) -> tuple[float, dict[str, int]]:
     }
 
 
-def district_run(street_code: str, new: int, rng: random.Random) -> dict[str, Any]:
-    """One run against the seeded district: ``new`` matters written into the communities of
-    ``street_code``, the scan from the last seeded matter on, then everything rolled back (the
-    district stays as seeded)."""
-    from django.db import transaction
-
-    from deliberation.models import Building, Member, Party, ProblemScan, Proposal, ProposalStatus
-    from deliberation.problems.selectors import groupable_matters
-    from deliberation.problems.services import problems_suggest
-
-    places = list(
-        Building.objects.filter(community__street__code=street_code, grid__isnull=False)
-        .select_related("community")
-        .order_by("pk")
-    )
-    authors = {
-        m.community_id: m
-        for m in Member.objects.filter(
-            community__street__code=street_code, party=Party.RESIDENT
-        ).order_by("pk")
-    }
-    with transaction.atomic():
-        watermark = Proposal.objects.order_by("-pk").values_list("pk", flat=True)[0]
-        rows = []
-        for _ in range(new):
-            building = rng.choice(places)
-            if rng.random() < 0.3:
-                category, text = "other", rng.choice(ODD)
-            else:
-                category, wordings = rng.choice(PROBLEMS)
-                text = rng.choice(wordings)
-            text = f"{building.name}{text},{rng.choice(FILLER)}"
-            rows.append(
-                Proposal(
-                    community=building.community,
-                    author=authors[building.community_id],
-                    party=Party.RESIDENT,
-                    title=text[:40],
-                    body=text,
-                    category=category,
-                    status=ProposalStatus.SUBMITTED,
-                    building=building,
-                    grid_id=building.grid_id,
-                    live=False,
-                )
-            )
-        Proposal.objects.bulk_create(rows, batch_size=1000)
-        communities = sorted({b.community_id for b in places})
-        open_in_street = groupable_matters(communities).filter(pk__lte=watermark).count()
-        ProblemScan.objects.update_or_create(pk=1, defaults={"last_proposal_id": watermark})
-        start = time.perf_counter()
-        report = problems_suggest()
-        elapsed = time.perf_counter() - start
-        transaction.set_rollback(True)
-    return {
-        "seconds": round(elapsed, 2),
-        "compared": report.compared,
-        "created": report.created,
-        "joined": report.joined,
-        "open_in_street": open_in_street,
-        "load": os.getloadavg()[0],
-    }
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--communities", type=int, default=20)
@@ -236,31 +166,7 @@ def main() -> None:
     parser.add_argument("--new", type=int, default=1000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--seed", type=int, default=14)
-    parser.add_argument(
-        "--district-street",
-        default="",
-        help="run against the district of bench/district_seed.py (DATABASE_URL), this street",
-    )
     args = parser.parse_args()
-    if args.district_street:
-        setup(os.environ["DATABASE_URL"])
-        rng = random.Random(args.seed)
-        results = []
-        for _ in range(args.runs):
-            results.append(district_run(args.district_street, args.new, rng))
-            print(json.dumps(results[-1]), flush=True)
-        print(
-            json.dumps(
-                {
-                    "median_seconds": statistics.median(r["seconds"] for r in results),
-                    "database": os.environ["DATABASE_URL"].rsplit("/", 1)[1],
-                    "street": args.district_street,
-                    "new": args.new,
-                    "target_seconds": 60,
-                }
-            )
-        )
-        return
     database_url = os.environ.get(
         "DATABASE_URL", "postgres://postgres@127.0.0.1:5432/sifang_bench_problems"
     )

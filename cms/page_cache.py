@@ -3,12 +3,16 @@
 What a page shows comes from the database, and every change to the database is a write
 statement. A database execute wrapper (installed on every connection) notices each ``INSERT``,
 ``UPDATE`` or ``DELETE`` on a table a page may read, and moves one site-wide **data version** on
-(``cache.incr``) twice: at once, so the writing request and test see their own write, and again
-after the transaction commits, so no page rendered from the old data while the transaction was
-open stays reachable. Cached pages are keyed on that version, so the first request after a write
-renders afresh. The writer's own response is sent after its commit, so every request that starts
-after a write has returned sees it. Writes through any path count: services, the Wagtail admin,
-management commands, ``QuerySet.update``, ``bulk_create``, the task worker, another process.
+(``cache.incr``): after the transaction commits, so no page rendered from the old data while the
+transaction was open stays reachable (a write outside a transaction is committed at once, and
+moves it at once). Until the commit only the writing thread can see the write, so it alone must
+not be served an older page: its next page look-up moves the version on first. A transaction
+that looks no page up in between, such as a batch of live ballots, costs one increment, after
+its commit and outside its locks. Cached pages are keyed on that version, so the first request
+after a write renders afresh. The writer's own response is sent after its commit, so every
+request that starts after a write has returned sees it. Writes through any path count: services,
+the Wagtail admin, management commands, ``QuerySet.update``, ``bulk_create``, the task worker,
+another process.
 
 A cached page is also keyed on the minute (what is computed from the clock: overdue, upcoming
 meetings, posting periods, is at most a minute late), the host, the language, the large-type
@@ -82,9 +86,10 @@ _TOKEN = re.compile(rb'(name="csrfmiddlewaretoken" value=")[A-Za-z0-9]{32,64}(")
 _PLACEHOLDER = b"\x00sifang-csrf-token\x00"
 
 
-# Whether this thread looked a page up since it last moved the version on: a write after such a
-# look-up must move it again at once, even in the middle of a transaction that already did.
-_looked_up = threading.local()
+# Whether this thread wrote inside a transaction since it last moved the version on: its own
+# next page look-up must not find a page older than that write (nobody else can see it before
+# the commit, which moves the version on for everyone).
+_unseen_write = threading.local()
 
 
 def enabled() -> bool:
@@ -95,8 +100,10 @@ def enabled() -> bool:
 
 
 def data_version() -> int:
-    """The current data version (a fresh one after the cache was emptied)."""
-    _looked_up.value = True
+    """The current data version (a fresh one after the cache was emptied), moved on first if this
+    thread wrote since it last did."""
+    if getattr(_unseen_write, "value", False):
+        data_changed()
     version = cache.get(VERSION_KEY)
     if version is None:
         # Start from the clock so a version never repeats one from before the cache was emptied.
@@ -107,7 +114,7 @@ def data_version() -> int:
 
 def data_changed() -> None:
     """Move the data version on: every page cached so far is out of date."""
-    _looked_up.value = False
+    _unseen_write.value = False
     try:
         try:
             cache.incr(VERSION_KEY)
@@ -131,20 +138,21 @@ def _after_commit() -> None:
 def watch_writes(
     execute: Callable[..., Any], sql: str, params: Any, many: bool, context: dict[str, Any]
 ) -> Any:
-    """Execute wrapper: a write moves the data version on now and again after commit.
+    """Execute wrapper: a write moves the data version on once it is committed.
 
-    Inside a transaction only its first write moves it at once (a burst of ballots costs one
-    increment), unless this thread has looked a page up since (it must see its own write)."""
+    Outside a transaction that is now. Inside one, the version moves on once after the commit
+    (a batch of ballots costs one increment, not one per ballot, and none while it holds the
+    poll's lock); meanwhile this thread's next page look-up moves it first (``data_version``),
+    so the writer itself never gets a page older than its write."""
     result = execute(sql, params, many, context)
     if enabled() and isinstance(sql, str) and _is_page_write(sql):
         connection: BaseDatabaseWrapper = context["connection"]
         if not connection.in_atomic_block:
             data_changed()
-        elif not any(entry[1] is _after_commit for entry in connection.run_on_commit):
-            data_changed()
+            return result
+        _unseen_write.value = True
+        if not any(entry[1] is _after_commit for entry in connection.run_on_commit):
             transaction.on_commit(_after_commit, using=connection.alias, robust=True)
-        elif getattr(_looked_up, "value", False):
-            data_changed()
     return result
 
 

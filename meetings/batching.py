@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -34,6 +35,10 @@ class BallotBatcher:
         )
         self.task: asyncio.Task[None] | None = None
         self.pending = 0  # submitted, not yet answered
+        # The owed-receipt marks in flight (a reference keeps a running task from being
+        # collected), written one after the other so the last one written is the newest.
+        self.marks: set[asyncio.Task[None]] = set()
+        self.last_mark: asyncio.Task[None] | None = None
 
     @property
     def busy(self) -> bool:
@@ -50,15 +55,34 @@ class BallotBatcher:
         finally:
             self.pending -= 1
 
+    def _mark(self, mark: Callable[[set[int]], Awaitable[None]], polls: set[int]) -> None:
+        """Mark the polls' receipts as owed (or settled) for other processes' tally pumps, in
+        order but without waiting: the mark is a hint for another worker (a cache write on
+        another thread), and waiting for it held up this process's next batch and its
+        acknowledgements."""
+        previous = self.last_mark
+
+        async def in_order() -> None:
+            if previous is not None and not previous.done():
+                await asyncio.wait([previous])
+            await mark(polls)
+
+        task = asyncio.ensure_future(in_order())
+        self.last_mark = task
+        self.marks.add(task)
+        task.add_done_callback(self.marks.discard)
+
     async def _run(self) -> None:
         # While one batch is in the database the next one gathers; the worker stops when idle.
+        seen: set[int] = set()
         while not self.queue.empty():
             batch = [self.queue.get_nowait()]
             while len(batch) < BATCH_MAX and not self.queue.empty():
                 batch.append(self.queue.get_nowait())
             casts = [cast for cast, _ in batch]
             polls = {cast.poll_id for cast in casts}
-            await tallies.ballots_owed(polls)
+            seen |= polls
+            self._mark(tallies.ballots_owed, polls)
             try:
                 outcomes = await database_sync_to_async(services.meeting_ballots_cast)(casts)
             except Exception:
@@ -67,12 +91,14 @@ class BallotBatcher:
             for (_cast, future), outcome in zip(batch, outcomes, strict=True):
                 if not future.done():
                     future.set_result(outcome)
-            await tallies.ballots_owed(polls)  # their receipts go out now
+            self._mark(tallies.ballots_owed, polls)  # their receipts go out now
             for meeting_id, poll_id in {
                 (c.meeting_id, c.poll_id) for c, o in zip(casts, outcomes, strict=True) if o.receipt
             }:
                 await tallies.tally_request(meeting_id, poll_id, defer_while=busy)
             await asyncio.sleep(0)
+        # The queue ran dry: other workers' tally pumps need not wait for this one any more.
+        self._mark(tallies.ballots_settled, seen)
 
 
 # Keyed by the loop itself, not its id: a closed loop's id may be reused by the next one.

@@ -84,8 +84,10 @@ def _never() -> bool:
 # tally relayed by worker B to its sockets in the middle of B's own burst delays B's receipts
 # just as it would in the lock holder's process. Each process marks the polls of every batch
 # it commits (``ballots_owed``) with its token and the wall time; the lock holder waits while
-# another process marked one within ``OWED_GRACE`` seconds (bounded by ``TALLY_DEFER_MAX``).
+# another process marked one within ``OWED_GRACE`` seconds (bounded by ``TALLY_DEFER_MAX``), or
+# until that process says its queue ran dry (``ballots_settled``), whichever comes first.
 OWED_GRACE = 0.15
+SETTLED = "settled"
 _PROCESS = uuid.uuid4().hex[:12]
 
 
@@ -104,6 +106,21 @@ async def ballots_owed(poll_ids: set[int]) -> None:
             logger.exception("marking owed receipts of poll %s failed", poll_id)
 
 
+async def ballots_settled(poll_ids: set[int]) -> None:
+    """Tell the other processes' tally pumps that this process owes no more receipts of these
+    polls (its ballot queue ran dry), so they need not wait out ``OWED_GRACE`` for it.
+
+    Only a mark of this process is replaced; one that another process set in between the read
+    and the write may be overwritten, which costs at most an early tally, never a lost one."""
+    for poll_id in poll_ids:
+        try:
+            mark = await _cache("get", _owed_key(poll_id))
+            if mark and str(mark).partition(":")[0] == _PROCESS:
+                await _cache("set", _owed_key(poll_id), f"{_PROCESS}:{SETTLED}", timeout=10)
+        except Exception:
+            logger.exception("marking settled receipts of poll %s failed", poll_id)
+
+
 async def _owed_elsewhere(poll_id: int) -> bool:
     try:
         mark = await _cache("get", _owed_key(poll_id))
@@ -112,8 +129,8 @@ async def _owed_elsewhere(poll_id: int) -> bool:
     if not mark:
         return False
     process, _sep, at = str(mark).partition(":")
-    if process == _PROCESS:
-        return False  # our own batches: ``defer_while`` knows them exactly
+    if process == _PROCESS or at == SETTLED:
+        return False  # our own batches (``defer_while`` knows them exactly), or none left
     try:
         return time.time() - float(at) < OWED_GRACE
     except ValueError:

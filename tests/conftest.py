@@ -4,6 +4,22 @@ import pytest
 from django.conf import settings
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix) -> None:  # type: ignore[no-untyped-def]
+    """Before the test databases are created: close any PostgreSQL connection pool opened at
+    import (``config.asgi`` warms up with a request). Django keeps a pool per alias with the
+    connection parameters it was opened with and does not reopen it for the test database, so
+    the tests would otherwise run against the database ``DATABASE_URL`` names, or, if that one
+    does not exist, wait for a connection until the pool times out."""
+    from django.db import connections
+
+    for connection in connections.all(initialized_only=True):
+        connection.close()
+        close_pool = getattr(connection, "close_pool", None)
+        if close_pool is not None and connection.settings_dict.get("OPTIONS", {}).get("pool"):
+            close_pool()
+
+
 @pytest.fixture(autouse=True)
 def _media_root(tmp_path, settings):
     """Keep uploads of each test in its own folder."""

@@ -20,17 +20,14 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-
-import jieba
-import jieba.analyse
-
-jieba.setLogLevel(logging.WARNING)
+from types import ModuleType
+from typing import Any
 
 DEFAULT_THRESHOLD = 50
 TOP_WORDS = 8
 
 # One term for the words residents use for the same thing. Phrases first (longest wins): they are
-# also added to jieba's dictionary so segmentation keeps them whole.
+# also added to jieba's dictionary (``_jieba``) so segmentation keeps them whole.
 SYNONYMS: dict[str, str] = {
     "电动自行车": "电动车",
     "电瓶车": "电动车",
@@ -55,10 +52,26 @@ SYNONYMS: dict[str, str] = {
     "漏水": "渗水",
     "渗漏": "渗水",
 }
-for _phrase in SYNONYMS:
-    jieba.add_word(_phrase)
-for _term in ("消防通道", "楼道", "电动车"):
-    jieba.add_word(_term)
+
+
+@lru_cache(maxsize=1)
+def _jieba() -> tuple[ModuleType, Any]:
+    """jieba and its TF-IDF keyword extractor, loaded on first use.
+
+    Loading them reads jieba's dictionary and IDF table into about 150 MB of Python objects.
+    Every process imports this module with the app (views import the services), and daphne
+    workers and the minutes renderer never segment a word: done at import, it held that
+    memory in each of them and slowed their garbage collection (docs/performance.md)."""
+    import jieba
+    import jieba.analyse
+
+    jieba.setLogLevel(logging.WARNING)
+    for phrase in SYNONYMS:
+        jieba.add_word(phrase)
+    for term in ("消防通道", "楼道", "电动车"):
+        jieba.add_word(term)
+    return jieba, jieba.analyse
+
 
 # Words that say nothing about the topic, beyond jieba's own stop list.
 _FILLER = "希望 建议 请求 麻烦 问题 反映 情况 现在 经常 总是 一直 非常 能否 是否 没有 小区 社区"
@@ -82,9 +95,10 @@ class MatterText:
 @lru_cache(maxsize=16384)
 def keywords(text: str) -> frozenset[str]:
     """The topic words of ``text``: segmented, synonyms unified, TF-IDF's top words."""
+    jieba, analyse = _jieba()
     words = [SYNONYMS.get(word, word) for word in jieba.lcut(text)]
     normalised = " ".join(word for word in words if word.strip() and word not in STOP_WORDS)
-    tags = jieba.analyse.extract_tags(normalised, topK=TOP_WORDS)
+    tags = analyse.extract_tags(normalised, topK=TOP_WORDS)
     return frozenset(SYNONYMS.get(tag, tag) for tag in tags if tag not in STOP_WORDS)
 
 

@@ -18,6 +18,8 @@ from deliberation.models import Proposal
 from deliberation.proposals.services import proposal_second
 from tests.factories.base import CommunityFactory
 from tests.factories.proposals import published, resident, submitted
+from tests.factories.votes import option_id, resident_poll, residents
+from votes.services import CastRequest, ballots_cast_batch
 
 pytestmark = pytest.mark.django_db
 
@@ -80,19 +82,50 @@ def test_a_seconding_shows_on_the_proposal_page_at_once(client: Client) -> None:
     assert after.content.decode() != before
 
 
-def test_a_write_moves_the_version_now_and_again_after_commit(
+def test_a_transaction_moves_the_version_after_commit_and_its_writer_sees_it_before(
     django_capture_on_commit_callbacks,  # type: ignore[no-untyped-def]
 ) -> None:
     start = page_cache.data_version()
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
-        community = CommunityFactory()  # the transaction's first write: at once
-        community.save()  # a further write in the same transaction: not again ...
-        during = page_cache.data_version()
-        community.save()  # ... unless a page was looked up since: it must see the write
+        community = CommunityFactory()
         community.save()
-        assert page_cache.data_version() == during + 1
+        # Nobody else can see the write before the commit: the version has not moved yet ...
+        assert cache.get(page_cache.VERSION_KEY) == start
+        during = page_cache.data_version()  # ... but the writer's own look-up moves it first
+        community.save()  # a further write after that look-up ...
+        community.save()
+        assert page_cache.data_version() == during + 1  # ... shows to the writer again
     assert start + 1 == during
-    assert page_cache.data_version() == during + 2  # and once more after the commit
+    assert page_cache.data_version() == during + 2  # and to everyone after the commit
+
+
+@pytest.mark.django_db(transaction=True)  # the batch's own transaction commits
+def test_a_batch_of_ballots_moves_the_version_once_and_shows_on_the_voters_poll_page(
+    client: Client,
+) -> None:
+    community = CommunityFactory()
+    voters = residents(community, 3)
+    poll = resident_poll(community)
+    url = reverse("poll-detail", args=[community.slug, poll.pk])
+    client.force_login(voters[0])
+    client.get(url)  # sets the CSRF cookie: not stored
+    client.get(url)
+    before = client.get(url)
+    assert before[HEADER] == "hit"
+    assert 'data-testid="voted"' not in before.content.decode()
+    start = cache.get(page_cache.VERSION_KEY)
+    outcomes = ballots_cast_batch(
+        [
+            CastRequest(poll_id=poll.pk, choice={"choice": option_id(poll, i % 2)}, voter_id=v.pk)
+            for i, v in enumerate(voters)
+        ]
+    )
+    assert all(outcome.receipt for outcome in outcomes)
+    # One increment for the whole batch, after its commit (none while it held the poll's lock).
+    assert cache.get(page_cache.VERSION_KEY) == start + 1
+    after = client.get(url)
+    assert after[HEADER] == "miss"
+    assert 'data-testid="voted"' in after.content.decode()
 
 
 def test_sessions_sign_in_locks_and_tasks_do_not_empty_the_cache() -> None:

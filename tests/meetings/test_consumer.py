@@ -674,3 +674,28 @@ async def test_a_tally_waits_for_owed_acknowledgements_but_not_forever(
     assert sent_at <= sent[0] < sent_at + window + 0.05  # a polling step or two past it
     _dirty, lock = tallies._keys(poll_id)
     assert await sync_to_async(cache.get)(lock) is None  # released: nothing left for the next
+
+
+@pytest.mark.django_db(transaction=False)
+async def test_another_workers_receipts_hold_the_tally_only_until_its_queue_runs_dry(
+    monkeypatch,
+) -> None:
+    """With several workers the tally waits while another worker still commits ballots of the
+    poll (so it does not relay a tally in the middle of that worker's burst), and stops waiting
+    as soon as that worker says its queue ran dry, rather than a grace period later."""
+    poll_id = 987003
+    monkeypatch.setattr(tallies, "OWED_GRACE", 60.0)  # only the settled mark ends the wait here
+    await sync_to_async(cache.delete)(tallies._owed_key(poll_id))
+
+    monkeypatch.setattr(tallies, "_PROCESS", "otherworker")
+    await tallies.ballots_owed({poll_id})
+    monkeypatch.setattr(tallies, "_PROCESS", "thisworker")
+    assert await tallies._owed_elsewhere(poll_id)
+    await tallies.ballots_settled({poll_id})  # not this worker's mark: left as it is
+    assert await tallies._owed_elsewhere(poll_id)
+
+    monkeypatch.setattr(tallies, "_PROCESS", "otherworker")
+    await tallies.ballots_settled({poll_id})
+    monkeypatch.setattr(tallies, "_PROCESS", "thisworker")
+    assert not await tallies._owed_elsewhere(poll_id)
+    await sync_to_async(cache.delete)(tallies._owed_key(poll_id))
